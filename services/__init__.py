@@ -1,0 +1,1 @@
+"""pagewire: news listing pages with market tickers in, clean Kafka streams out."""

@@ -1,0 +1,33 @@
+"""The `pagewire` command: one group, one module per command family."""
+
+from pathlib import Path
+
+import click
+
+from services.cli import config_cmd, kafka_cmd, topics_cmd
+from services.common.settings import Settings
+from services.domain.errors import PagewireError
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="TOML settings file (default: $PAGEWIRE_CONFIG); environment variables win over it.",
+)
+@click.pass_context
+def cli(ctx: click.Context, config_file: Path | None) -> None:
+    """pagewire: news listing pages with market tickers in, clean Kafka streams out."""
+    try:
+        ctx.obj = Settings.load(config_file=config_file)
+    except PagewireError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+for module in (kafka_cmd, topics_cmd, config_cmd):
+    cli.add_command(module.command)
+
+
+def main() -> None:
+    cli(prog_name="pagewire")

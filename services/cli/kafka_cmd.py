@@ -1,0 +1,45 @@
+"""`pagewire kafka up|down|status`: the local development broker."""
+
+import click
+
+from services.common.settings import Settings
+from services.domain.errors import PagewireError
+from services.localkafka.broker import LocalKafka
+
+
+@click.group("kafka")
+def command() -> None:
+    """Run a local single-node Apache Kafka (KRaft) from Maven Central jars on Java 17."""
+
+
+@command.command()
+@click.pass_obj
+def up(settings: Settings) -> None:
+    """Start the broker (downloading it once), wait until it answers, print the bootstrap address."""
+    broker = LocalKafka(settings.local_kafka)
+    was_running = broker.status().running
+    try:
+        status = broker.up()
+    except PagewireError as exc:
+        raise click.ClickException(str(exc)) from exc
+    note = "already running" if was_running else "started"
+    click.echo(f"kafka {status.version} {note} (pid {status.pid}); state in {status.home}", err=True)
+    click.echo(status.bootstrap)
+
+
+@command.command()
+@click.pass_obj
+def down(settings: Settings) -> None:
+    """Stop the local broker cleanly (only it)."""
+    stopped = LocalKafka(settings.local_kafka).down()
+    click.echo("kafka stopped" if stopped else "kafka was not running")
+
+
+@command.command()
+@click.pass_obj
+def status(settings: Settings) -> None:
+    """Say whether the local broker runs and where; exit 1 when it does not."""
+    current = LocalKafka(settings.local_kafka).status()
+    click.echo(current.describe())
+    if not current.running:
+        raise SystemExit(1)

@@ -1,0 +1,1 @@
+"""Shared edges: settings, codec, topic catalog, Kafka clients, dead letters, logging, metrics."""

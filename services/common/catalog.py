@@ -1,0 +1,142 @@
+"""The topic catalog (schemas/topics.yaml): every topic with its partitions, retention, cleanup and schema."""
+
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from services.common.paths import DATA_DIR, schemas_dir
+from services.domain.errors import ConfigError
+
+_DURATION = re.compile(r"^(\d+)(ms|s|m|h|d)$")
+_UNIT_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
+_CLEANUPS = {"delete", "compact", "compact,delete"}
+
+
+def retention_ms(text: str) -> int:
+    """'7d' -> 604800000; 'infinite' -> -1 (Kafka's 'keep forever')."""
+    if text == "infinite":
+        return -1
+    match = _DURATION.match(text)
+    if not match:
+        raise ConfigError(f"retention {text!r}: expected a number with ms, s, m, h or d, or 'infinite'")
+    return int(match.group(1)) * _UNIT_MS[match.group(2)]
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    """One topic of the catalog, its name without the prefix."""
+
+    name: str
+    partitions: int
+    retention: str
+    cleanup: str
+    key: str
+    value: str
+    owner: str
+    public: bool
+    description: str
+    config: dict[str, str] = field(default_factory=dict)
+    family: str | None = None
+    label: str | None = None
+
+    def kafka_config(self) -> dict[str, str]:
+        """Topic configs handed to Kafka when the topic is created."""
+        return {"cleanup.policy": self.cleanup, "retention.ms": str(retention_ms(self.retention)), **self.config}
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """All topics pagewire owns, templates expanded, with the prefix that names them in Kafka."""
+
+    topics: tuple[TopicSpec, ...]
+    prefix: str = "pagewire."
+
+    def spec(self, name: str) -> TopicSpec:
+        for topic in self.topics:
+            if topic.name == name:
+                return topic
+        raise ConfigError(f"topic {name!r} is not in the catalog")
+
+    def name(self, name: str) -> str:
+        """The full Kafka topic name for a catalog name, e.g. 'ticker.rows' -> 'pagewire.ticker.rows'."""
+        return self.prefix + self.spec(name).name
+
+    def family(self, family: str) -> dict[str, TopicSpec]:
+        """label slug -> topic, for a templated family such as 'countries'."""
+        return {topic.label: topic for topic in self.topics if topic.family == family and topic.label}
+
+    def with_prefix(self, prefix: str) -> "Catalog":
+        return Catalog(self.topics, prefix)
+
+
+def taxonomy_labels(path: Path | None = None) -> dict[str, list[str]]:
+    """family -> label slugs, read from the taxonomy data file."""
+    data = _read_yaml(path or DATA_DIR / "taxonomy.yaml")
+    return {family: list(labels) for family, labels in data.items() if isinstance(labels, dict)}
+
+
+def load_catalog(prefix: str = "pagewire.", path: Path | None = None) -> Catalog:
+    return _load(path or schemas_dir() / "topics.yaml").with_prefix(prefix)
+
+
+@cache
+def _load(path: Path) -> Catalog:
+    entries = _read_yaml(path).get("topics")
+    if not isinstance(entries, dict):
+        raise ConfigError(f"{path}: expected a 'topics' mapping")
+    labels = taxonomy_labels()
+    topics: list[TopicSpec] = []
+    for name, entry in entries.items():
+        topics.extend(_expand(str(name), entry, labels))
+    return Catalog(tuple(topics))
+
+
+def _expand(name: str, entry: dict[str, Any], labels: dict[str, list[str]]) -> list[TopicSpec]:
+    family = entry.get("family")
+    if family is None:
+        return [_spec(name, entry, None, None)]
+    if family not in labels or "{slug}" not in name:
+        raise ConfigError(f"topic template {name!r}: family {family!r} unknown or name without {{slug}}")
+    return [_spec(name.replace("{slug}", slug), entry, family, slug) for slug in labels[family]]
+
+
+def _spec(name: str, entry: dict[str, Any], family: str | None, label: str | None) -> TopicSpec:
+    try:
+        spec = TopicSpec(
+            name=name,
+            partitions=int(entry["partitions"]),
+            retention=str(entry["retention"]),
+            cleanup=str(entry["cleanup"]),
+            key=str(entry["key"]),
+            value=str(entry["value"]),
+            owner=str(entry["owner"]),
+            public=bool(entry["public"]),
+            description=str(entry["description"]),
+            config={str(k): str(v) for k, v in (entry.get("config") or {}).items()},
+            family=family,
+            label=label,
+        )
+    except KeyError as exc:
+        raise ConfigError(f"topic {name!r}: missing field {exc.args[0]!r}") from exc
+    if spec.cleanup not in _CLEANUPS:
+        raise ConfigError(f"topic {name!r}: cleanup must be one of {sorted(_CLEANUPS)}")
+    if spec.partitions < 1:
+        raise ConfigError(f"topic {name!r}: partitions must be at least 1")
+    retention_ms(spec.retention)
+    return spec
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"file not found: {path}") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path} is not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top")
+    return data

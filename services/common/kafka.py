@@ -1,0 +1,81 @@
+"""Kafka clients configured the pagewire way, and idempotent topic creation from the catalog."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+
+from services.common.catalog import Catalog, TopicSpec
+from services.common.settings import KafkaSettings
+from services.domain.errors import BrokerError
+
+
+def producer(settings: KafkaSettings, **overrides: object) -> AIOKafkaProducer:
+    """An idempotent producer (acks=all) with compression; nothing it accepts is dropped silently."""
+    options: dict[str, object] = {
+        "bootstrap_servers": settings.bootstrap,
+        "client_id": settings.client_id,
+        "acks": "all",
+        "enable_idempotence": True,
+        "compression_type": None if settings.compression == "none" else settings.compression,
+        "max_request_size": settings.max_request_bytes,
+        "linger_ms": 5,
+    }
+    options.update(overrides)
+    return AIOKafkaProducer(**options)
+
+
+def admin(settings: KafkaSettings) -> AIOKafkaAdminClient:
+    return AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap, client_id=f"{settings.client_id}-admin")
+
+
+@dataclass(frozen=True)
+class TopicsReport:
+    created: tuple[str, ...]
+    existing: tuple[str, ...]
+
+
+async def ensure_topics(settings: KafkaSettings, catalog: Catalog, only: Iterable[TopicSpec] | None = None) -> TopicsReport:
+    """Create the catalog's missing topics; leave existing ones alone. Safe to run any number of times."""
+    wanted = {catalog.prefix + spec.name: spec for spec in (only or catalog.topics)}
+    client = admin(settings)
+    try:
+        await client.start()
+        existing = set(await client.list_topics())
+        missing = [
+            NewTopic(name, spec.partitions, 1 if _single_node(settings) else 3, topic_configs=spec.kafka_config())
+            for name, spec in wanted.items()
+            if name not in existing
+        ]
+        created: list[str] = []
+        for topic in missing:
+            try:
+                await client.create_topics([topic])
+                created.append(topic.name)
+            except TopicAlreadyExistsError:
+                existing.add(topic.name)  # a concurrent creator won the race
+        return TopicsReport(tuple(sorted(created)), tuple(sorted(name for name in wanted if name in existing)))
+    except KafkaError as exc:
+        raise BrokerError(f"could not create topics on {settings.bootstrap}: {exc}") from exc
+    finally:
+        await client.close()
+
+
+async def delete_topics(settings: KafkaSettings, names: Iterable[str]) -> None:
+    client = admin(settings)
+    try:
+        await client.start()
+        present = set(await client.list_topics())
+        doomed = [name for name in names if name in present]
+        if doomed:
+            await client.delete_topics(doomed)
+    finally:
+        await client.close()
+
+
+def _single_node(settings: KafkaSettings) -> bool:
+    # replication 3 needs 3 brokers; one bootstrap address pointing at localhost is the local broker
+    hosts = [part.strip().rsplit(":", 1)[0] for part in settings.bootstrap.split(",")]
+    return len(hosts) == 1 or all(host in {"localhost", "127.0.0.1"} for host in hosts)

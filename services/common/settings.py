@@ -1,0 +1,224 @@
+"""Typed, frozen settings for every pagewire process, from PAGEWIRE_* variables and an optional TOML file.
+
+Each section is a dataclass; each field names its environment variable and help in its metadata, so the
+environment mapping, `pagewire config` and the README table all come from one place. Precedence:
+environment, then the config file (PAGEWIRE_CONFIG or --config), then the defaults below.
+"""
+
+import os
+import tomllib
+import types
+import typing
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, Self
+from urllib.parse import urlsplit, urlunsplit
+
+from services.domain.errors import ConfigError
+
+
+class Secret:
+    """A value that must never be printed, logged or put in a metric; `reveal()` is the only way in."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    @property
+    def masked(self) -> str:
+        """A printable form: URLs keep scheme, user, host and database name; everything else is hidden."""
+        if not self._value:
+            return ""
+        parts = urlsplit(self._value)
+        if parts.scheme and parts.hostname:
+            host = parts.hostname + (f":{parts.port}" if parts.port else "")
+            if parts.scheme.startswith(("postgres", "sqlite")):
+                user = f"{parts.username}:****@" if parts.username else ""
+                return urlunsplit((parts.scheme, user + host, parts.path, "", ""))
+            return f"{parts.scheme}://{host}/****"
+        if parts.scheme == "sqlite":
+            return self._value
+        return "****"
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __repr__(self) -> str:
+        return f"Secret({self.masked!r})"
+
+    __str__ = __repr__
+
+
+def _setting(env: str, help_text: str) -> dict[str, str]:
+    return {"env": env, "help": help_text}
+
+
+def _default_home() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "pagewire"
+
+
+@dataclass(frozen=True)
+class KafkaSettings:
+    bootstrap: str = field(
+        default="localhost:9092",
+        metadata=_setting("PAGEWIRE_KAFKA_BOOTSTRAP", "Kafka bootstrap servers, comma separated"),
+    )
+    topic_prefix: str = field(
+        default="pagewire.",
+        metadata=_setting("PAGEWIRE_TOPIC_PREFIX", "prefix of every topic name pagewire owns"),
+    )
+    client_id: str = field(
+        default="pagewire", metadata=_setting("PAGEWIRE_KAFKA_CLIENT_ID", "client id sent to Kafka")
+    )
+    compression: str = field(
+        default="zstd",
+        metadata=_setting("PAGEWIRE_KAFKA_COMPRESSION", "producer compression: zstd, lz4, gzip, snappy or none"),
+    )
+    max_request_bytes: int = field(
+        default=4_194_304,
+        metadata=_setting("PAGEWIRE_KAFKA_MAX_REQUEST_BYTES", "largest produce request (above the body cap)"),
+    )
+
+
+@dataclass(frozen=True)
+class LocalKafkaSettings:
+    home: Path = field(
+        default_factory=_default_home,
+        metadata=_setting(
+            "PAGEWIRE_HOME", "cache/state directory for the local broker's jars, data and logs (outside the repo)"
+        ),
+    )
+    port: int = field(default=9092, metadata=_setting("PAGEWIRE_LOCAL_KAFKA_PORT", "local broker port"))
+    controller_port: int = field(
+        default=9093, metadata=_setting("PAGEWIRE_LOCAL_KAFKA_CONTROLLER_PORT", "local KRaft controller port")
+    )
+    heap: str = field(default="768m", metadata=_setting("PAGEWIRE_LOCAL_KAFKA_HEAP", "local broker JVM heap"))
+    start_timeout_seconds: float = field(
+        default=90.0,
+        metadata=_setting("PAGEWIRE_LOCAL_KAFKA_START_TIMEOUT", "seconds `kafka up` waits for the broker"),
+    )
+
+
+@dataclass(frozen=True)
+class StorageSettings:
+    database_url: Secret = field(
+        default_factory=lambda: Secret(""),
+        metadata=_setting(
+            "PAGEWIRE_DATABASE_URL",
+            "sqlite:///path.db or postgresql://user:pass@host/db; empty means PAGEWIRE_HOME/pagewire.db",
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class Settings:
+    kafka: KafkaSettings = field(default_factory=KafkaSettings)
+    local_kafka: LocalKafkaSettings = field(default_factory=LocalKafkaSettings)
+    storage: StorageSettings = field(default_factory=StorageSettings)
+
+    @classmethod
+    def load(cls, env: Mapping[str, str] | None = None, config_file: Path | None = None) -> Self:
+        """Build settings from `env` (os.environ when None) and the TOML file it or the caller names."""
+        env = os.environ if env is None else env
+        path = config_file or (Path(env["PAGEWIRE_CONFIG"]) if env.get("PAGEWIRE_CONFIG") else None)
+        file_values = _read_config_file(path) if path else {}
+        sections: dict[str, Any] = {}
+        for section in fields(cls):
+            section_type = _resolve(cls, section.name)
+            from_file = file_values.pop(section.name, {})
+            if not isinstance(from_file, dict):
+                raise ConfigError(f"config file: [{section.name}] must be a table")
+            sections[section.name] = _load_section(section_type, section.name, env, from_file)
+        if file_values:
+            raise ConfigError(f"config file: unknown section(s) {', '.join(sorted(file_values))}")
+        return cls(**sections)
+
+    def describe(self) -> Iterator[tuple[str, str, str]]:
+        """(variable, printable value, help) for every setting, secrets masked."""
+        for section in fields(self):
+            values = getattr(self, section.name)
+            for item in fields(values):
+                value = getattr(values, item.name)
+                shown = value.masked if isinstance(value, Secret) else _show(value)
+                yield item.metadata["env"], shown, item.metadata["help"]
+
+
+def _show(value: object) -> str:
+    if isinstance(value, tuple):
+        return ",".join(str(part) for part in value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _resolve(owner: type, name: str) -> Any:
+    return typing.get_type_hints(owner)[name]
+
+
+def _read_config_file(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError as exc:
+        raise ConfigError(f"config file not found: {path}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
+
+
+def _load_section(section_type: Any, section_name: str, env: Mapping[str, str], from_file: dict[str, Any]) -> Any:
+    values: dict[str, Any] = {}
+    known = {item.name for item in fields(section_type)}
+    unknown = set(from_file) - known
+    if unknown:
+        raise ConfigError(f"config file: unknown key(s) in [{section_name}]: {', '.join(sorted(unknown))}")
+    for item in fields(section_type):
+        variable = item.metadata["env"]
+        kind = _resolve(section_type, item.name)
+        if variable in env:
+            values[item.name] = _convert(kind, env[variable], variable)
+        elif item.name in from_file:
+            values[item.name] = _convert(kind, from_file[item.name], f"[{section_name}] {item.name}")
+    return section_type(**values)
+
+
+def _convert(kind: Any, raw: Any, origin: str) -> Any:
+    """Turn an environment string or a TOML value into the field's type, with a clear error."""
+    try:
+        if kind is Secret:
+            return Secret(str(raw))
+        if kind is bool:
+            if isinstance(raw, bool):
+                return raw
+            lowered = str(raw).strip().lower()
+            if lowered in {"1", "true", "yes", "on"}:
+                return True
+            if lowered in {"0", "false", "no", "off"}:
+                return False
+            raise ValueError(f"expected true or false, got {raw!r}")
+        if kind is int:
+            return int(raw)
+        if kind is float:
+            return float(raw)
+        if kind is Path:
+            return Path(str(raw)).expanduser()
+        if typing.get_origin(kind) is tuple:
+            items = raw if isinstance(raw, list) else [part.strip() for part in str(raw).split(",")]
+            return tuple(str(part) for part in items if str(part))
+        if isinstance(kind, types.UnionType) and type(None) in typing.get_args(kind):
+            inner = next(arg for arg in typing.get_args(kind) if arg is not type(None))
+            return None if raw in ("", None) else _convert(inner, raw, origin)
+        return str(raw)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{origin}: {exc}") from exc

@@ -1,0 +1,25 @@
+"""Event-time instants on the wire: RFC 3339 UTC strings ending in Z."""
+
+from datetime import UTC, datetime
+
+from services.domain.errors import SchemaError
+
+
+def format_instant(moment: datetime) -> str:
+    """Render an aware datetime as UTC, with microseconds only when it has them."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime: event times must be timezone-aware")
+    utc = moment.astimezone(UTC)
+    timespec = "microseconds" if utc.microsecond else "seconds"
+    return utc.replace(tzinfo=None).isoformat(timespec=timespec) + "Z"
+
+
+def parse_instant(text: str) -> datetime:
+    """Parse an RFC 3339 instant (Z or an offset) into an aware UTC datetime."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except (TypeError, ValueError) as exc:
+        raise SchemaError(f"not an RFC 3339 instant: {text!r}", reason="invalid_time") from exc
+    if moment.tzinfo is None:
+        raise SchemaError(f"instant without a UTC offset: {text!r}", reason="invalid_time")
+    return moment.astimezone(UTC)
