@@ -1,9 +1,10 @@
 """Kafka clients configured the pagewire way, and idempotent topic creation from the catalog."""
 
+import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
@@ -79,3 +80,53 @@ def _single_node(settings: KafkaSettings) -> bool:
     # replication 3 needs 3 brokers; one bootstrap address pointing at localhost is the local broker
     hosts = [part.strip().rsplit(":", 1)[0] for part in settings.bootstrap.split(",")]
     return len(hosts) == 1 or all(host in {"localhost", "127.0.0.1"} for host in hosts)
+
+
+@dataclass(frozen=True)
+class TopicRecord:
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: tuple[tuple[str, bytes], ...]
+
+
+async def read_to_end(settings: KafkaSettings, topic: str, timeout: float = 30.0) -> list[TopicRecord]:
+    """Every record on `topic` up to its end offsets at the time of the call, in (partition, offset) order."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap, enable_auto_commit=False, group_id=None)
+    await consumer.start()
+    try:
+        partitions = await _partitions_of(consumer, topic, timeout)
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        ends = await consumer.end_offsets(partitions)
+        records: list[TopicRecord] = []
+        deadline = asyncio.get_running_loop().time() + timeout
+        while any([await consumer.position(tp) < end for tp, end in ends.items()]):
+            if asyncio.get_running_loop().time() > deadline:
+                raise BrokerError(f"timed out reading {topic}")
+            for messages in (await consumer.getmany(*partitions, timeout_ms=500)).values():
+                records.extend(
+                    TopicRecord(m.partition, m.offset, m.key, m.value, tuple((k, bytes(v)) for k, v in m.headers))
+                    for m in messages
+                    if m.offset < ends[TopicPartition(topic, m.partition)]
+                )
+        return sorted(records, key=lambda record: (record.partition, record.offset))
+    finally:
+        await consumer.stop()
+
+
+async def _partitions_of(consumer: AIOKafkaConsumer, topic: str, timeout: float) -> list[TopicPartition]:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        found = consumer.partitions_for_topic(topic)
+        if found:
+            return [TopicPartition(topic, partition) for partition in sorted(found)]
+        if asyncio.get_running_loop().time() > deadline:
+            raise BrokerError(f"topic {topic} does not exist on {settings_hint(consumer)}")
+        await consumer._client.force_metadata_update()  # noqa: SLF001 - aiokafka has no public refresh
+        await asyncio.sleep(0.2)
+
+
+def settings_hint(consumer: AIOKafkaConsumer) -> str:
+    return ",".join(str(server) for server in consumer._client._bootstrap_servers)  # noqa: SLF001
