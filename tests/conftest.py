@@ -1,4 +1,4 @@
-"""Fixtures for every tier: settings passed in (never patched), and a private topic prefix on the real broker."""
+"""Fixtures for every tier: settings passed in (never patched), a private topic prefix on the real broker."""
 
 import asyncio
 import os

@@ -41,15 +41,17 @@ async def _run(settings: Settings, console: Console) -> None:
     client = producer(settings.kafka)
     await client.start()
     try:
-        await client.send_and_wait(raw_topic, codec.encode(snapshot.to_envelope()), key=snapshot.site.encode())
+        await client.send_and_wait(
+            raw_topic, codec.encode(snapshot.to_envelope()), key=snapshot.site.encode()
+        )
     finally:
         await client.stop()
     console.rule(f"[bold]{raw_topic}")
     for record in await read_to_end(settings.kafka, raw_topic):
         envelope = codec.decode(record.value, "pagewire.snapshot/1")
         console.print(
-            f"key={(record.key or b'').decode()} snapshot_id={envelope['snapshot_id'][:12]}… size={envelope['size']} "
-            f"fetched_at={envelope['fetched_at']} source={envelope['source_url']}"
+            f"key={(record.key or b'').decode()} snapshot_id={envelope['snapshot_id'][:12]}… "
+            f"size={envelope['size']} fetched_at={envelope['fetched_at']} source={envelope['source_url']}"
         )
 
 

@@ -35,6 +35,5 @@ def list_topics(settings: Settings) -> None:
     """Print the catalog: name, partitions, retention, cleanup, value schema."""
     catalog = load_catalog(settings.kafka.topic_prefix)
     for spec in catalog.topics:
-        click.echo(
-            f"{catalog.prefix + spec.name:48} {spec.partitions:>3}  {spec.retention:>8}  {spec.cleanup:14} {spec.value}"
-        )
+        name = catalog.prefix + spec.name
+        click.echo(f"{name:48} {spec.partitions:>3}  {spec.retention:>8}  {spec.cleanup:14} {spec.value}")

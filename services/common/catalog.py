@@ -45,7 +45,11 @@ class TopicSpec:
 
     def kafka_config(self) -> dict[str, str]:
         """Topic configs handed to Kafka when the topic is created."""
-        return {"cleanup.policy": self.cleanup, "retention.ms": str(retention_ms(self.retention)), **self.config}
+        return {
+            "cleanup.policy": self.cleanup,
+            "retention.ms": str(retention_ms(self.retention)),
+            **self.config,
+        }
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,9 @@ class TopicsReport:
     existing: tuple[str, ...]
 
 
-async def ensure_topics(settings: KafkaSettings, catalog: Catalog, only: Iterable[TopicSpec] | None = None) -> TopicsReport:
+async def ensure_topics(
+    settings: KafkaSettings, catalog: Catalog, only: Iterable[TopicSpec] | None = None
+) -> TopicsReport:
     """Create the catalog's missing topics; leave existing ones alone. Safe to run any number of times."""
     wanted = {catalog.prefix + spec.name: spec for spec in (only or catalog.topics)}
     client = admin(settings)
@@ -46,7 +48,9 @@ async def ensure_topics(settings: KafkaSettings, catalog: Catalog, only: Iterabl
         await client.start()
         existing = set(await client.list_topics())
         missing = [
-            NewTopic(name, spec.partitions, 1 if _single_node(settings) else 3, topic_configs=spec.kafka_config())
+            NewTopic(
+                name, spec.partitions, 1 if _single_node(settings) else 3, topic_configs=spec.kafka_config()
+            )
             for name, spec in wanted.items()
             if name not in existing
         ]
@@ -57,7 +61,9 @@ async def ensure_topics(settings: KafkaSettings, catalog: Catalog, only: Iterabl
                 created.append(topic.name)
             except TopicAlreadyExistsError:
                 existing.add(topic.name)  # a concurrent creator won the race
-        return TopicsReport(tuple(sorted(created)), tuple(sorted(name for name in wanted if name in existing)))
+        return TopicsReport(
+            tuple(sorted(created)), tuple(sorted(name for name in wanted if name in existing))
+        )
     except KafkaError as exc:
         raise BrokerError(f"could not create topics on {settings.bootstrap}: {exc}") from exc
     finally:
@@ -107,7 +113,9 @@ async def read_to_end(settings: KafkaSettings, topic: str, timeout: float = 30.0
                 raise BrokerError(f"timed out reading {topic}")
             for messages in (await consumer.getmany(*partitions, timeout_ms=500)).values():
                 records.extend(
-                    TopicRecord(m.partition, m.offset, m.key, m.value, tuple((k, bytes(v)) for k, v in m.headers))
+                    TopicRecord(
+                        m.partition, m.offset, m.key, m.value, tuple((k, bytes(v)) for k, v in m.headers)
+                    )
                     for m in messages
                     if m.offset < ends[TopicPartition(topic, m.partition)]
                 )
@@ -124,9 +132,9 @@ async def _partitions_of(consumer: AIOKafkaConsumer, topic: str, timeout: float)
             return [TopicPartition(topic, partition) for partition in sorted(found)]
         if asyncio.get_running_loop().time() > deadline:
             raise BrokerError(f"topic {topic} does not exist on {settings_hint(consumer)}")
-        await consumer._client.force_metadata_update()  # noqa: SLF001 - aiokafka has no public refresh
+        await consumer._client.force_metadata_update()
         await asyncio.sleep(0.2)
 
 
 def settings_hint(consumer: AIOKafkaConsumer) -> str:
-    return ",".join(str(server) for server in consumer._client._bootstrap_servers)  # noqa: SLF001
+    return ",".join(str(server) for server in consumer._client._bootstrap_servers)

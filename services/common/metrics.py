@@ -15,10 +15,16 @@ _BATCH_BUCKETS = (1, 2, 5, 10, 25, 50, 100, 250, 500, 1000)
 
 # -- producer -----------------------------------------------------------------------------------------
 SNAPSHOTS_FETCHED = Counter(
-    "pagewire_snapshots_fetched_total", "Snapshots fetched or read from files/stdin.", ["site"], registry=REGISTRY
+    "pagewire_snapshots_fetched_total",
+    "Snapshots fetched or read from files/stdin.",
+    ["site"],
+    registry=REGISTRY,
 )
 SNAPSHOTS_SENT = Counter(
-    "pagewire_snapshots_sent_total", "Snapshots acknowledged by Kafka on snapshots.raw.", ["site"], registry=REGISTRY
+    "pagewire_snapshots_sent_total",
+    "Snapshots acknowledged by Kafka on snapshots.raw.",
+    ["site"],
+    registry=REGISTRY,
 )
 SNAPSHOTS_UNCHANGED = Counter(
     "pagewire_snapshots_unchanged_total",
@@ -38,7 +44,10 @@ SNAPSHOT_BYTES = Histogram(
 
 # -- worker -------------------------------------------------------------------------------------------
 PARSE_ERRORS = Counter(
-    "pagewire_parse_errors_total", "Snapshots that could not be decoded or parsed.", ["reason"], registry=REGISTRY
+    "pagewire_parse_errors_total",
+    "Snapshots that could not be decoded or parsed.",
+    ["reason"],
+    registry=REGISTRY,
 )
 TICKER_ROWS_SEEN = Counter(
     "pagewire_ticker_rows_seen_total",
@@ -67,13 +76,23 @@ LAST_OBSERVATION = Gauge(
 )
 STALE_PAIRS = Gauge("pagewire_stale_pairs", "Pairs currently stale.", ["site"], registry=REGISTRY)
 ARTICLES = Counter(
-    "pagewire_articles_total", "Articles published (first sightings), per label.", ["label"], registry=REGISTRY
+    "pagewire_articles_total",
+    "Articles published (first sightings), per label.",
+    ["label"],
+    registry=REGISTRY,
 )
 ARTICLE_REVISIONS = Counter(
-    "pagewire_article_revisions_total", "Article revisions published, per label.", ["label"], registry=REGISTRY
+    "pagewire_article_revisions_total",
+    "Article revisions published, per label.",
+    ["label"],
+    registry=REGISTRY,
 )
 STAGE_SECONDS = Histogram(
-    "pagewire_stage_seconds", "Processing time per stage.", ["stage"], buckets=_LATENCY_BUCKETS, registry=REGISTRY
+    "pagewire_stage_seconds",
+    "Processing time per stage.",
+    ["stage"],
+    buckets=_LATENCY_BUCKETS,
+    registry=REGISTRY,
 )
 END_TO_END_SECONDS = Histogram(
     "pagewire_end_to_end_seconds",
@@ -106,7 +125,10 @@ DELIVERY_SECONDS = Histogram(
 
 # -- every stage --------------------------------------------------------------------------------------
 DEADLETTERED = Counter(
-    "pagewire_deadlettered_total", "Messages sent to the deadletter topic.", ["stage", "reason"], registry=REGISTRY
+    "pagewire_deadlettered_total",
+    "Messages sent to the deadletter topic.",
+    ["stage", "reason"],
+    registry=REGISTRY,
 )
 CONSUMER_LAG = Gauge(
     "pagewire_consumer_lag_messages",
@@ -127,5 +149,9 @@ STORAGE_WRITE_SECONDS = Histogram(
     registry=REGISTRY,
 )
 STORAGE_BATCH_ROWS = Histogram(
-    "pagewire_storage_batch_rows", "Rows written per batch.", ["table"], buckets=_BATCH_BUCKETS, registry=REGISTRY
+    "pagewire_storage_batch_rows",
+    "Rows written per batch.",
+    ["table"],
+    buckets=_BATCH_BUCKETS,
+    registry=REGISTRY,
 )

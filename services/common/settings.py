@@ -84,7 +84,9 @@ class KafkaSettings:
     )
     compression: str = field(
         default="zstd",
-        metadata=_setting("PAGEWIRE_KAFKA_COMPRESSION", "producer compression: zstd, lz4, gzip, snappy or none"),
+        metadata=_setting(
+            "PAGEWIRE_KAFKA_COMPRESSION", "producer compression: zstd, lz4, gzip, snappy or none"
+        ),
     )
     max_request_bytes: int = field(
         default=4_194_304,
@@ -97,7 +99,8 @@ class LocalKafkaSettings:
     home: Path = field(
         default_factory=_default_home,
         metadata=_setting(
-            "PAGEWIRE_HOME", "cache/state directory for the local broker's jars, data and logs (outside the repo)"
+            "PAGEWIRE_HOME",
+            "cache/state directory for the local broker's jars, data and logs (outside the repo)",
         ),
     )
     port: int = field(default=9092, metadata=_setting("PAGEWIRE_LOCAL_KAFKA_PORT", "local broker port"))
@@ -123,10 +126,29 @@ class StorageSettings:
 
 
 @dataclass(frozen=True)
+class WorkerSettings:
+    app_id: str = field(
+        default="worker",
+        metadata=_setting(
+            "PAGEWIRE_WORKER_APP_ID", "Faust app id (consumer group); prefixed by the topic prefix"
+        ),
+    )
+    store: str = field(
+        default="rocksdb",
+        metadata=_setting("PAGEWIRE_WORKER_STORE", "table store: rocksdb (production) or memory (tests)"),
+    )
+    state_dir: Path = field(
+        default_factory=lambda: _default_home() / "state",
+        metadata=_setting("PAGEWIRE_STATE_DIR", "where the worker keeps its local table state (RocksDB)"),
+    )
+
+
+@dataclass(frozen=True)
 class Settings:
     kafka: KafkaSettings = field(default_factory=KafkaSettings)
     local_kafka: LocalKafkaSettings = field(default_factory=LocalKafkaSettings)
     storage: StorageSettings = field(default_factory=StorageSettings)
+    worker: WorkerSettings = field(default_factory=WorkerSettings)
 
     @classmethod
     def load(cls, env: Mapping[str, str] | None = None, config_file: Path | None = None) -> Self:
@@ -177,7 +199,9 @@ def _read_config_file(path: Path) -> dict[str, Any]:
         raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
 
 
-def _load_section(section_type: Any, section_name: str, env: Mapping[str, str], from_file: dict[str, Any]) -> Any:
+def _load_section(
+    section_type: Any, section_name: str, env: Mapping[str, str], from_file: dict[str, Any]
+) -> Any:
     values: dict[str, Any] = {}
     known = {item.name for item in fields(section_type)}
     unknown = set(from_file) - known

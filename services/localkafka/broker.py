@@ -5,6 +5,8 @@ data, logs and the pid file live in PAGEWIRE_HOME/kafka. A second `up` needs no 
 """
 
 import asyncio
+import base64
+import contextlib
 import hashlib
 import os
 import re
@@ -219,10 +221,8 @@ class LocalKafka:
         return pid if _is_our_broker(pid, self.properties) else None
 
     def _stop_pid(self, pid: int, timeout: float = 60.0) -> None:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGTERM)  # the broker's controlled shutdown
-        except ProcessLookupError:
-            pass
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and _alive(pid):
             time.sleep(0.2)
@@ -236,7 +236,10 @@ class LocalKafka:
 def _require_java() -> str:
     java = shutil.which("java")
     if java is None:
-        raise BrokerError("Java 17 or newer is needed to run Kafka; install it (Debian/Ubuntu: apt-get install openjdk-17-jre-headless)")
+        raise BrokerError(
+            "Java 17 or newer is needed to run Kafka; install it "
+            "(Debian/Ubuntu: apt-get install openjdk-17-jre-headless)"
+        )
     result = subprocess.run([java, "-version"], capture_output=True, text=True, check=False)  # noqa: S603
     match = re.search(r'version "(\d+)', result.stderr + result.stdout)
     if not match or int(match.group(1)) < 17:
@@ -246,8 +249,6 @@ def _require_java() -> str:
 
 def _kafka_uuid(text: str) -> str:
     """Kafka cluster ids are 16 random bytes in URL-safe base64 without padding."""
-    import base64
-
     return base64.urlsafe_b64encode(uuid.UUID(text).bytes).decode().rstrip("=")
 
 
@@ -264,7 +265,7 @@ async def _answers(bootstrap: str) -> bool:
         await admin.start()
         await admin.describe_cluster()
         return True
-    except Exception:  # noqa: BLE001 - any failure means "not yet"
+    except Exception:
         return False
     finally:
         await admin.close()

@@ -90,6 +90,6 @@ async def _partitions(consumer: AIOKafkaConsumer, topic: str, timeout: float) ->
         found = consumer.partitions_for_topic(topic)
         if found:
             return [TopicPartition(topic, partition) for partition in sorted(found)]
-        await consumer._client.force_metadata_update()  # noqa: SLF001 - no public refresh in aiokafka
+        await consumer._client.force_metadata_update()
         await asyncio.sleep(0.2)
     raise AssertionError(f"topic {topic} does not exist on the broker")
