@@ -1,0 +1,198 @@
+"""The pure alert rule engine: an event, the rules and their group states in; alert events and new states out.
+
+Semantics, per group (rule|site|pair):
+- a rule fires when its condition holds on an event and the group is not already firing;
+- while the group is firing, the condition holding again fires a reminder only once the rule's cooldown has
+  passed since the last firing; inside the cooldown it is `suppressed` (reported, so callers can count it);
+- a `resolved` alert follows the first event on which the condition no longer holds (a staleness
+  'recovered', or a delta whose value is back within the threshold or within rounding); an event whose
+  value cannot be known (the rule's window is missing) neither fires nor resolves;
+- escalation: the rules of one metric that match a site and pair form a ladder ordered by severity. Each
+  rung is its own group with its own cooldown, so a higher severity is never held back by a lower rung's
+  cooldown. When several rungs hold on the same event only the highest severity speaks; the lower ones are
+  `superseded` (no firing, no resolve, state kept), so one move gives one message at its worst severity,
+  and when the higher rung clears the lower one carries on by the rules above;
+- time is event time, never the wall clock, and events not newer than the group's last one are `late`, so
+  replaying the same input yields the same alerts with the same ids.
+"""
+
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any, Final, Literal
+
+from services.domain.alert_readings import Reading, applies, event_kind, read
+from services.domain.alert_rules import Rule
+from services.domain.decimals import decimal_text
+from services.domain.errors import SchemaError
+from services.domain.instants import format_instant, parse_instant
+
+ALERT: Final = "pagewire.alert/1"
+OutcomeKind = Literal["fired", "resolved", "suppressed", "superseded", "rounding", "late"]
+_STATE_FIELDS = frozenset({"firing", "last_fired", "last_event"})
+
+
+@dataclass(frozen=True)
+class GroupState:
+    """What one group remembers between events; small and JSON-friendly for a Faust table."""
+
+    firing: bool = False
+    #: event time of the last firing alert: the cooldown runs from here
+    last_fired: datetime | None = None
+    #: event time of the last event evaluated: older or equal ones are late (replays)
+    last_event: datetime | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "firing": self.firing,
+            "last_fired": _instant_text(self.last_fired),
+            "last_event": _instant_text(self.last_event),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "GroupState":
+        if (
+            not isinstance(data, Mapping)
+            or set(data) != _STATE_FIELDS
+            or not isinstance(data["firing"], bool)
+        ):
+            raise SchemaError(f"not an alert group state: {data!r}", reason="invalid_state")
+        return cls(
+            firing=data["firing"],
+            last_fired=_instant(data["last_fired"]),
+            last_event=_instant(data["last_event"]),
+        )
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One decision for one group; `alert` is set for fired and resolved."""
+
+    kind: OutcomeKind
+    group_key: str
+    rule: str
+    alert: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """All one event caused: decisions (resolved first) and the new state of every group it touched."""
+
+    outcomes: tuple[Outcome, ...]
+    states: dict[str, GroupState]
+
+    @property
+    def alerts(self) -> list[dict[str, Any]]:
+        """The pagewire.alert/1 events to publish, in order."""
+        return [outcome.alert for outcome in self.outcomes if outcome.alert is not None]
+
+    def count(self, kind: OutcomeKind) -> int:
+        return sum(1 for outcome in self.outcomes if outcome.kind == kind)
+
+
+def group_key(rule: str, site: str, pair: str) -> str:
+    return f"{rule}|{site}|{pair}"
+
+
+def group_keys(rules: Iterable[Rule], event: Mapping[str, Any]) -> list[str]:
+    """The groups `evaluate` will read for this event, so a caller can fetch just their states."""
+    return [group_key(rule.name, event["site"], event["pair"]) for rule in rules if applies(rule, event)]
+
+
+def alert_id(key: str, status: str, snapshot_id: str, window: str | None) -> str:
+    """Deterministic, so a replay re-creates the same id: it is the delivery idempotency key."""
+    material = "|".join((key, status, snapshot_id, window or ""))
+    return hashlib.sha256(material.encode()).hexdigest()[:32]
+
+
+def evaluate(rules: Sequence[Rule], event: Mapping[str, Any], states: Mapping[str, GroupState]) -> Evaluation:
+    """Apply every matching rule to one rate delta or staleness event; missing states start idle."""
+    event_kind(event)
+    at = parse_instant(event["event_time"])
+    outcomes: list[Outcome] = []
+    updates: dict[str, GroupState] = {}
+    live: list[tuple[Rule, str, GroupState, Reading | None]] = []
+    for rule in rules:
+        if not applies(rule, event):
+            continue
+        key = group_key(rule.name, event["site"], event["pair"])
+        state = states.get(key, GroupState())
+        if state.last_event is not None and at <= state.last_event:
+            outcomes.append(Outcome("late", key, rule.name))
+            continue
+        live.append((rule, key, state, read(rule, event)))
+    worst = _worst_tripping(live)
+    for rule, key, state, reading in live:
+        outcome, updates[key] = _decide(rule, key, state, reading, worst, at, event)
+        if outcome is not None:
+            outcomes.append(outcome)
+    # a de-escalation reads better as "critical resolved, then warning firing" than the other way round
+    outcomes.sort(key=lambda outcome: outcome.kind != "resolved")
+    return Evaluation(outcomes=tuple(outcomes), states=updates)
+
+
+def _worst_tripping(live: Iterable[tuple[Rule, str, GroupState, Reading | None]]) -> dict[str, int]:
+    worst: dict[str, int] = {}
+    for rule, _, _, reading in live:
+        if reading is not None and reading.trips:
+            worst[rule.metric] = max(worst.get(rule.metric, -1), rule.rank)
+    return worst
+
+
+def _decide(
+    rule: Rule,
+    key: str,
+    state: GroupState,
+    reading: Reading | None,
+    worst: Mapping[str, int],
+    at: datetime,
+    event: Mapping[str, Any],
+) -> tuple[Outcome | None, GroupState]:
+    seen = replace(state, last_event=at)
+    if reading is None:
+        return None, seen
+    if reading.trips:
+        if rule.rank < worst[rule.metric]:
+            return Outcome("superseded", key, rule.name), seen
+        if state.firing and state.last_fired is not None and at - state.last_fired < rule.cooldown:
+            return Outcome("suppressed", key, rule.name), seen
+        alert = _alert(rule, key, "firing", reading, event)
+        return Outcome("fired", key, rule.name, alert), GroupState(firing=True, last_fired=at, last_event=at)
+    if state.firing:
+        alert = _alert(rule, key, "resolved", reading, event)
+        return Outcome("resolved", key, rule.name, alert), replace(seen, firing=False)
+    return (Outcome("rounding", key, rule.name) if reading.rounding else None), seen
+
+
+def _alert(rule: Rule, key: str, status: str, reading: Reading, event: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "schema": ALERT,
+        "alert_id": alert_id(key, status, event["snapshot_id"], rule.window),
+        "group_key": key,
+        "status": status,
+        "rule": rule.name,
+        "severity": rule.severity,
+        "metric": rule.metric,
+        "window": rule.window,
+        "site": event["site"],
+        "pair": event["pair"],
+        "value": reading.value,
+        "threshold": decimal_text(rule.threshold),
+        "direction": rule.direction,
+        "summary": reading.summary,
+        "snapshot_id": event["snapshot_id"],
+        "event_time": event["event_time"],
+    }
+
+
+def _instant_text(moment: datetime | None) -> str | None:
+    return None if moment is None else format_instant(moment)
+
+
+def _instant(text: Any) -> datetime | None:
+    if text is None:
+        return None
+    if not isinstance(text, str):
+        raise SchemaError(f"alert group state: not an instant: {text!r}", reason="invalid_state")
+    return parse_instant(text)
