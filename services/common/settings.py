@@ -144,11 +144,55 @@ class WorkerSettings:
 
 
 @dataclass(frozen=True)
+class ObservabilitySettings:
+    host: str = field(
+        # all interfaces by default: in a container the probes and the scraper come from outside
+        default="0.0.0.0",  # noqa: S104
+        metadata=_setting("PAGEWIRE_OBSERVE_HOST", "address the /metrics, /healthz, /readyz server binds"),
+    )
+    producer_port: int = field(
+        default=9464,
+        metadata=_setting(
+            "PAGEWIRE_OBSERVE_PRODUCER_PORT", "observability port of the producer (0: any free)"
+        ),
+    )
+    worker_port: int = field(
+        default=9465,
+        metadata=_setting("PAGEWIRE_OBSERVE_WORKER_PORT", "observability port of the worker (0: any free)"),
+    )
+    storage_sink_port: int = field(
+        default=9466,
+        metadata=_setting(
+            "PAGEWIRE_OBSERVE_STORAGE_SINK_PORT", "observability port of the storage sink (0: any free)"
+        ),
+    )
+    alert_sink_port: int = field(
+        default=9467,
+        metadata=_setting(
+            "PAGEWIRE_OBSERVE_ALERT_SINK_PORT", "observability port of the alert sink (0: any free)"
+        ),
+    )
+    lag_interval_seconds: float = field(
+        default=10.0,
+        metadata=_setting("PAGEWIRE_LAG_INTERVAL", "seconds between consumer lag measurements"),
+    )
+    log_level: str = field(
+        default="INFO",
+        metadata=_setting("PAGEWIRE_LOG_LEVEL", "log level: DEBUG, INFO, WARNING, ERROR"),
+    )
+    log_format: str = field(
+        default="json",
+        metadata=_setting("PAGEWIRE_LOG_FORMAT", "log format: json (one event per line) or text"),
+    )
+
+
+@dataclass(frozen=True)
 class Settings:
     kafka: KafkaSettings = field(default_factory=KafkaSettings)
     local_kafka: LocalKafkaSettings = field(default_factory=LocalKafkaSettings)
     storage: StorageSettings = field(default_factory=StorageSettings)
     worker: WorkerSettings = field(default_factory=WorkerSettings)
+    observability: ObservabilitySettings = field(default_factory=ObservabilitySettings)
 
     @classmethod
     def load(cls, env: Mapping[str, str] | None = None, config_file: Path | None = None) -> Self:
