@@ -68,3 +68,76 @@ ensure_broker() {
     BROKER_STARTED=1
   fi
 }
+
+# The tests' private PostgreSQL cluster: Debian's packaged server, data, socket, log and generated password
+# under $PAGEWIRE_HOME/postgres, listening on 127.0.0.1:54329 only. Starts it unless it runs
+# (POSTGRES_STARTED=1 when this script started it), creates pagewire_test, exports PAGEWIRE_TEST_POSTGRES_URL.
+POSTGRES_STARTED=0
+PG_PORT=54329
+PG_DIR="$PAGEWIRE_HOME/postgres"
+ensure_postgres() {
+  local bin password
+  bin="$(postgres_bin)"
+  if [ -z "$bin" ]; then
+    apt_install postgresql
+    bin="$(postgres_bin)"
+  fi
+  mkdir -p "$PG_DIR"
+  chmod 700 "$PG_DIR"
+  if [ ! -s "$PG_DIR/password" ]; then
+    (umask 077 && head -c 24 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n' >"$PG_DIR/password")
+  fi
+  if [ "$(id -u)" = 0 ]; then
+    chown postgres:postgres "$PG_DIR" "$PG_DIR/password"
+    _postgres_can_reach "$PG_DIR"
+  fi
+  if [ ! -f "$PG_DIR/data/PG_VERSION" ]; then
+    say "creating the test PostgreSQL cluster in $PG_DIR"
+    as_postgres "$bin/initdb" -D "$PG_DIR/data" -U pagewire --pwfile="$PG_DIR/password" \
+      --auth-local=scram-sha-256 --auth-host=scram-sha-256 --no-locale --encoding=UTF8 >/dev/null
+  fi
+  if ! as_postgres "$bin/pg_ctl" -D "$PG_DIR/data" status >/dev/null 2>&1; then
+    say "starting PostgreSQL on 127.0.0.1:$PG_PORT"
+    as_postgres "$bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 \
+      -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -c unix_socket_directories='$PG_DIR'" start >/dev/null
+    POSTGRES_STARTED=1
+  fi
+  password="$(cat "$PG_DIR/password")"
+  if [ -z "$(PGPASSWORD="$password" "$bin/psql" -h 127.0.0.1 -p "$PG_PORT" -U pagewire -d postgres -tAq \
+    -c "SELECT 1 FROM pg_database WHERE datname = 'pagewire_test'")" ]; then
+    PGPASSWORD="$password" "$bin/createdb" -h 127.0.0.1 -p "$PG_PORT" -U pagewire pagewire_test
+  fi
+  export PAGEWIRE_TEST_POSTGRES_URL="postgresql://pagewire:$password@127.0.0.1:$PG_PORT/pagewire_test"
+}
+
+stop_postgres() {
+  as_postgres "$(postgres_bin)/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null
+}
+
+postgres_bin() {
+  local dir
+  for dir in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do
+    if [ -x "$dir/pg_ctl" ]; then echo "$dir"; return; fi
+  done
+}
+
+as_postgres() {
+  # the server refuses to run as root; from / because the postgres user may not enter the caller's directory
+  if [ "$(id -u)" = 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
+}
+
+_postgres_can_reach() {
+  # PAGEWIRE_HOME usually sits under /root (mode 700): let only the postgres user through, with an ACL,
+  # walking down from / because a directory is reachable only once its parents are
+  local dir="" part
+  local -a parts
+  IFS=/ read -r -a parts <<<"${1#/}"
+  for part in "${parts[@]}"; do
+    dir="$dir/$part"
+    if ! runuser -u postgres -- test -x "$dir"; then
+      command -v setfacl >/dev/null || apt_install acl
+      say "letting the postgres user traverse $dir (ACL u:postgres:x)"
+      setfacl -m u:postgres:x "$dir"
+    fi
+  done
+}
