@@ -1,0 +1,319 @@
+"""The rule engine: firing, cooldown, escalation, resolving, quantisation, staleness and replayable ids."""
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import pytest
+
+from services.common.codec import validate
+from services.domain.alert_engine import Evaluation, GroupState, evaluate, group_keys
+from services.domain.alert_rules import Rule
+from services.domain.errors import SchemaError
+from tests.support.alerts import move, rate_delta, rules, snapshot, staleness
+
+MOVE_1H = {
+    "name": "move-1h",
+    "pair": "*",
+    "metric": "window_move_pct",
+    "window": "1h",
+    "threshold": "1",
+    "min_ticks": 2,
+    "severity": "warning",
+    "cooldown": "30m",
+}
+MOVE_1H_CRITICAL = {**MOVE_1H, "name": "move-1h-critical", "threshold": "3", "severity": "critical"}
+STALE = {"name": "stale", "metric": "staleness", "threshold": "0", "severity": "warning", "cooldown": "6h"}
+
+
+def hour_move(change_pct: str, ticks: int = 20) -> dict[str, Any]:
+    return {"1h": move("0.01144", "0.0002", change_pct, ticks)}
+
+
+def run(
+    rule_set: Sequence[Rule], events: Iterable[dict[str, Any]]
+) -> tuple[list[Evaluation], dict[str, GroupState]]:
+    """Feed events in order, threading states as a worker would; every alert is schema-checked."""
+    states: dict[str, GroupState] = {}
+    evaluations = []
+    for event in events:
+        evaluation = evaluate(rule_set, event, states)
+        for alert in evaluation.alerts:
+            validate(alert)
+        states.update(evaluation.states)
+        evaluations.append(evaluation)
+    return evaluations, states
+
+
+def kinds(evaluation: Evaluation) -> list[tuple[str, str]]:
+    return [(outcome.kind, outcome.rule) for outcome in evaluation.outcomes]
+
+
+def expected_id(key: str, status: str, n: int, window: str | None) -> str:
+    return hashlib.sha256(f"{key}|{status}|{snapshot(n)}|{window or ''}".encode()).hexdigest()[:32]
+
+
+def test_a_move_over_the_threshold_fires_one_alert_with_every_field() -> None:
+    [evaluation], states = run(rules(MOVE_1H), [rate_delta(1, "2025-02-19T07:00:00Z")])
+    key = "move-1h|timesca.com|KGS/USD"
+    assert evaluation.alerts == [
+        {
+            "schema": "pagewire.alert/1",
+            "alert_id": expected_id(key, "firing", 1, "1h"),
+            "group_key": key,
+            "status": "firing",
+            "rule": "move-1h",
+            "severity": "warning",
+            "metric": "window_move_pct",
+            "window": "1h",
+            "site": "timesca.com",
+            "pair": "KGS/USD",
+            "value": "1.748252",
+            "threshold": "1",
+            "direction": "any",
+            "summary": "KGS/USD moved +1.748252% in 1h on timesca.com (0.01144 -> 0.01164)",
+            "snapshot_id": snapshot(1),
+            "event_time": "2025-02-19T07:00:00Z",
+        }
+    ]
+    assert states[key].to_dict() == {
+        "firing": True,
+        "last_fired": "2025-02-19T07:00:00Z",
+        "last_event": "2025-02-19T07:00:00Z",
+    }
+
+
+def test_firing_again_inside_the_cooldown_is_suppressed_and_counted() -> None:
+    events = [rate_delta(1, "2025-02-19T07:00:00Z"), rate_delta(2, "2025-02-19T07:29:59Z")]
+    [_, second], states = run(rules(MOVE_1H), events)
+    assert second.alerts == []
+    assert kinds(second) == [("suppressed", "move-1h")]
+    assert second.count("suppressed") == 1
+    assert states["move-1h|timesca.com|KGS/USD"].to_dict()["last_fired"] == "2025-02-19T07:00:00Z"
+
+
+def test_it_fires_again_once_the_cooldown_has_passed_with_a_new_id() -> None:
+    events = [rate_delta(1, "2025-02-19T07:00:00Z"), rate_delta(2, "2025-02-19T07:30:00Z")]
+    [first, second], _ = run(rules(MOVE_1H), events)
+    assert kinds(second) == [("fired", "move-1h")]
+    assert second.alerts[0]["alert_id"] == expected_id("move-1h|timesca.com|KGS/USD", "firing", 2, "1h")
+    assert second.alerts[0]["alert_id"] != first.alerts[0]["alert_id"]
+
+
+def test_a_resolved_alert_follows_when_the_move_falls_back_under_the_threshold() -> None:
+    events = [
+        rate_delta(1, "2025-02-19T07:00:00Z"),
+        rate_delta(2, "2025-02-19T08:00:00Z", windows=hour_move("0.174825", 2)),
+        rate_delta(3, "2025-02-19T08:10:00Z", windows=hour_move("0.1", 1)),
+    ]
+    [_, resolved, quiet], states = run(rules(MOVE_1H), events)
+    [alert] = resolved.alerts
+    assert alert["status"] == "resolved"
+    assert alert["value"] == "0.174825"
+    assert alert["summary"] == "KGS/USD move in 1h on timesca.com is back within 1% (now +0.174825%)"
+    assert alert["alert_id"] == expected_id("move-1h|timesca.com|KGS/USD", "resolved", 2, "1h")
+    assert kinds(quiet) == []
+    assert states["move-1h|timesca.com|KGS/USD"].firing is False
+
+
+def test_after_a_resolve_a_new_episode_fires_at_once_even_inside_the_cooldown() -> None:
+    events = [
+        rate_delta(1, "2025-02-19T07:00:00Z"),
+        rate_delta(2, "2025-02-19T07:05:00Z", windows=hour_move("0.5", 5)),
+        rate_delta(3, "2025-02-19T07:10:00Z"),
+    ]
+    [_, resolved, again], _ = run(rules(MOVE_1H), events)
+    assert kinds(resolved) == [("resolved", "move-1h")]
+    assert kinds(again) == [("fired", "move-1h")]
+
+
+def test_escalation_to_a_higher_severity_is_not_held_back_and_the_milder_rule_steps_aside() -> None:
+    events = [
+        rate_delta(1, "2025-02-19T07:00:00Z", windows=hour_move("1.5")),
+        rate_delta(2, "2025-02-19T07:10:00Z", windows=hour_move("3.5")),
+        rate_delta(3, "2025-02-19T07:20:00Z", windows=hour_move("1.5")),
+        rate_delta(4, "2025-02-19T07:40:00Z", windows=hour_move("0.2")),
+    ]
+    [warning, escalated, calmer, calm], _ = run(rules(MOVE_1H, MOVE_1H_CRITICAL), events)
+    assert kinds(warning) == [("fired", "move-1h")]
+    assert kinds(escalated) == [("superseded", "move-1h"), ("fired", "move-1h-critical")]
+    assert escalated.alerts[0]["severity"] == "critical"
+    # critical clears first; the warning is still open and inside its own cooldown
+    assert kinds(calmer) == [("resolved", "move-1h-critical"), ("suppressed", "move-1h")]
+    assert kinds(calm) == [("resolved", "move-1h")]
+
+
+def test_a_sudden_big_move_speaks_once_at_its_worst_severity() -> None:
+    [evaluation], states = run(
+        rules(MOVE_1H, MOVE_1H_CRITICAL), [rate_delta(1, "2025-02-19T07:00:00Z", windows=hour_move("4"))]
+    )
+    assert kinds(evaluation) == [("superseded", "move-1h"), ("fired", "move-1h-critical")]
+    assert states["move-1h|timesca.com|KGS/USD"].firing is False
+
+
+def test_de_escalation_resolves_the_critical_and_then_raises_the_warning() -> None:
+    events = [
+        rate_delta(1, "2025-02-19T07:00:00Z", windows=hour_move("4")),
+        rate_delta(2, "2025-02-19T07:10:00Z", windows=hour_move("1.5")),
+    ]
+    [_, lower], _ = run(rules(MOVE_1H_CRITICAL, MOVE_1H), events)
+    assert [(alert["status"], alert["rule"]) for alert in lower.alerts] == [
+        ("resolved", "move-1h-critical"),
+        ("firing", "move-1h"),
+    ]
+
+
+def test_moves_of_too_few_ticks_do_not_fire_and_are_counted_as_rounding() -> None:
+    coarse = {"1h": move("0.00008", "0.00001", "12.5", 1)}
+    [evaluation], states = run(
+        rules(MOVE_1H), [rate_delta(1, "2025-02-19T07:00:00Z", pair="UZS/USD", windows=coarse)]
+    )
+    assert evaluation.alerts == []
+    assert kinds(evaluation) == [("rounding", "move-1h")]
+    assert states["move-1h|timesca.com|UZS/USD"].firing is False
+
+
+def test_a_quantised_delta_never_fires_a_change_rule() -> None:
+    change = {"name": "step", "metric": "change_pct", "threshold": "1", "severity": "info"}
+    event = rate_delta(1, "2025-02-19T07:00:00Z", change_pct="12.5", change_ticks=1, quantised=True)
+    [evaluation], _ = run(rules(change), [event])
+    assert kinds(evaluation) == [("rounding", "step")]
+
+
+def test_a_rounding_step_resolves_an_open_alert_and_says_why() -> None:
+    change = {"name": "step", "metric": "change_pct", "threshold": "1", "severity": "info"}
+    events = [
+        rate_delta(1, "2025-02-19T07:00:00Z"),
+        rate_delta(2, "2025-02-19T08:00:00Z", change_pct="-1.5", change_ticks=-1, quantised=True),
+    ]
+    [fired, resolved], _ = run(rules(change), events)
+    assert fired.alerts[0]["summary"] == (
+        "KGS/USD moved +1.748252% since the previous rate on timesca.com (0.01144 -> 0.01164)"
+    )
+    assert resolved.alerts[0]["summary"] == (
+        "KGS/USD change since the previous rate on timesca.com is back within rounding (now -1.5%, -1 tick)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("direction", "change_pct", "fires"),
+    [("up", "2", True), ("up", "-2", False), ("down", "-2", True), ("down", "2", False), ("any", "-2", True)],
+)
+def test_direction_picks_rises_falls_or_both(direction: str, change_pct: str, fires: bool) -> None:
+    rule = {**MOVE_1H, "direction": direction}
+    [evaluation], _ = run(rules(rule), [rate_delta(1, "2025-02-19T07:00:00Z", windows=hour_move(change_pct))])
+    assert [alert["value"] for alert in evaluation.alerts] == ([change_pct] if fires else [])
+
+
+def test_the_page_reported_change_fires_with_its_own_wording() -> None:
+    reported = {"name": "page", "metric": "reported_change_pct", "threshold": "2", "severity": "warning"}
+    [evaluation], _ = run(
+        rules(reported), [rate_delta(1, "2025-02-19T07:00:00Z", reported_change_pct="-2.5")]
+    )
+    [alert] = evaluation.alerts
+    assert (alert["value"], alert["window"]) == ("-2.5", None)
+    assert alert["summary"] == "KGS/USD changed -2.5% as reported on timesca.com (rate 0.01164)"
+
+
+def test_a_missing_window_neither_fires_nor_resolves() -> None:
+    events = [
+        rate_delta(1, "2025-02-19T07:00:00Z"),
+        rate_delta(2, "2025-02-19T08:00:00Z", windows={"1h": None}),
+        rate_delta(3, "2025-02-19T09:00:00Z", windows={"24h": None}),
+    ]
+    [_, no_window, other_window], states = run(rules(MOVE_1H), events)
+    assert kinds(no_window) == [] and kinds(other_window) == []
+    assert states["move-1h|timesca.com|KGS/USD"].to_dict() == {
+        "firing": True,
+        "last_fired": "2025-02-19T07:00:00Z",
+        "last_event": "2025-02-19T09:00:00Z",
+    }
+
+
+def test_a_stale_pair_fires_and_recovery_resolves_it() -> None:
+    events = [
+        staleness(1, "2025-02-19T12:00:05Z", "stale", 21605),
+        staleness(2, "2025-02-19T13:00:00Z", "recovered", 25200),
+    ]
+    [stale, recovered], _ = run(rules(STALE), events)
+    [fired] = stale.alerts
+    assert (fired["status"], fired["metric"], fired["window"], fired["value"]) == (
+        "firing",
+        "staleness",
+        None,
+        "21605",
+    )
+    assert (
+        fired["summary"]
+        == "UZS/USD on timesca.com is stale: no observation for 6h 0m 5s (last seen 2025-02-19T06:00:00Z)"
+    )
+    [resolved] = recovered.alerts
+    assert resolved["status"] == "resolved"
+    assert resolved["summary"] == "UZS/USD on timesca.com recovered after 7h without observations"
+
+
+def test_staleness_rules_ignore_deltas_and_move_rules_ignore_staleness() -> None:
+    rule_set = rules(MOVE_1H, STALE)
+    assert group_keys(rule_set, rate_delta(1, "2025-02-19T07:00:00Z")) == ["move-1h|timesca.com|KGS/USD"]
+    assert group_keys(rule_set, staleness(1, "2025-02-19T07:00:00Z", "stale", 21600)) == [
+        "stale|timesca.com|UZS/USD"
+    ]
+
+
+def test_pair_patterns_choose_the_pairs_a_rule_watches() -> None:
+    rule_set = rules({**MOVE_1H, "pair": "*/USD"}, {**MOVE_1H, "name": "kgs", "pair": "KGS/*"})
+    assert group_keys(rule_set, rate_delta(1, "2025-02-19T07:00:00Z", pair="UZS/USD")) == [
+        "move-1h|timesca.com|UZS/USD"
+    ]
+    assert group_keys(rule_set, rate_delta(1, "2025-02-19T07:00:00Z", pair="KGS/RUB")) == [
+        "kgs|timesca.com|KGS/RUB"
+    ]
+
+
+def series() -> list[dict[str, Any]]:
+    return [
+        rate_delta(1, "2025-02-19T07:00:00Z", windows=hour_move("1.5")),
+        rate_delta(2, "2025-02-19T07:10:00Z", windows=hour_move("3.5")),
+        rate_delta(3, "2025-02-19T08:00:00Z", windows=hour_move("0.1")),
+        staleness(4, "2025-02-19T12:00:05Z", "stale", 21605),
+    ]
+
+
+def test_a_replay_from_scratch_yields_the_same_alerts_and_ids() -> None:
+    rule_set = rules(MOVE_1H, MOVE_1H_CRITICAL, STALE)
+    first, _ = run(rule_set, series())
+    second, _ = run(rule_set, series())
+    ids = [alert["alert_id"] for evaluation in first for alert in evaluation.alerts]
+    assert ids == [alert["alert_id"] for evaluation in second for alert in evaluation.alerts]
+    assert len(ids) == len(set(ids)) == 5
+
+
+def test_a_replay_onto_kept_state_is_late_and_raises_nothing() -> None:
+    rule_set = rules(MOVE_1H, MOVE_1H_CRITICAL, STALE)
+    _, states = run(rule_set, series())
+    for event in series():
+        evaluation = evaluate(rule_set, event, states)
+        assert evaluation.alerts == []
+        assert {outcome.kind for outcome in evaluation.outcomes} == {"late"}
+        assert evaluation.states == {}
+
+
+def test_group_state_is_small_json_and_round_trips() -> None:
+    _, states = run(rules(MOVE_1H), [rate_delta(1, "2025-02-19T07:00:00.250000Z")])
+    for state in states.values():
+        text = json.dumps(state.to_dict())
+        assert GroupState.from_dict(json.loads(text)) == state
+    assert GroupState().to_dict() == {"firing": False, "last_fired": None, "last_event": None}
+
+
+def test_a_damaged_group_state_is_refused() -> None:
+    with pytest.raises(SchemaError, match="not an alert group state"):
+        GroupState.from_dict({"firing": "yes", "last_fired": None, "last_event": None})
+
+
+def test_events_other_than_deltas_and_staleness_are_refused() -> None:
+    with pytest.raises(SchemaError, match=r"not 'pagewire\.ticker_row/1'"):
+        evaluate(
+            rules(MOVE_1H), {"schema": "pagewire.ticker_row/1", "event_time": "2025-02-19T07:00:00Z"}, {}
+        )
