@@ -184,7 +184,9 @@ def same_values(state: TickerState, observation: TickerObservation) -> bool:
     ) == parse_decimal(state.change_pct)
 
 
-def observe(state: TickerState | None, observation: TickerObservation, rules: StreamRules) -> TickerOutcome:
+def observe_ticker(
+    state: TickerState | None, observation: TickerObservation, rules: StreamRules
+) -> TickerOutcome:
     """Apply the dedupe rule to one observation of (site, pair) against its state (None when new).
 
     - FIRST: no state; the observation is the first row, there is no delta.

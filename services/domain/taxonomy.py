@@ -1,0 +1,178 @@
+"""The rule-based article labeller: countries and subjects from weighted, explainable cue matches."""
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from services.domain.errors import ConfigError
+from services.domain.typography import fold_typography
+
+FAMILIES = ("countries", "subjects")
+Where = Literal["title", "body"]
+_SLUG = re.compile(r"^[a-z0-9-]+$")
+
+
+@dataclass(frozen=True)
+class CueMatch:
+    """One cue found in one part of the article, and how often."""
+
+    cue: str
+    where: Where
+    count: int
+
+
+@dataclass(frozen=True)
+class Label:
+    slug: str
+    name: str
+    score: float
+    cues: tuple[CueMatch, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        cues = [{"cue": match.cue, "where": match.where, "count": match.count} for match in self.cues]
+        return {"slug": self.slug, "name": self.name, "score": self.score, "cues": cues}
+
+
+@dataclass(frozen=True)
+class Labels:
+    """An article's labels per family, best first (see `labels` in pagewire.article/1)."""
+
+    countries: tuple[Label, ...]
+    subjects: tuple[Label, ...]
+
+    @property
+    def unclassified(self) -> bool:
+        return not self.countries and not self.subjects
+
+    def to_dict(self) -> dict[str, list[dict[str, Any]]]:
+        return {
+            "countries": [label.to_dict() for label in self.countries],
+            "subjects": [label.to_dict() for label in self.subjects],
+        }
+
+
+@dataclass(frozen=True)
+class LabelRule:
+    """One label's cues, compiled once into a single longest-first alternation.
+
+    Cues match whole words and phrases: case-insensitively, except `cased` ones (acronyms such as
+    'US', which must not match 'us'); a trailing '*' lets a cue match any ending ('invest*'). Spans of
+    `ignore` phrases never count for this label ('US dollar' is about money, not the United States).
+    """
+
+    slug: str
+    name: str
+    cues: tuple[str, ...]
+    pattern: re.Pattern[str]
+    ignore: re.Pattern[str] | None
+
+    def matches(self, text: str) -> list[tuple[int, str]]:
+        """(position, cue) for each non-overlapping match in typography-folded text."""
+        if self.ignore is not None:
+            text = self.ignore.sub(lambda found: " " * len(found.group()), text)
+        return [
+            (found.start(), self.cues[int(str(found.lastgroup)[1:])]) for found in self.pattern.finditer(text)
+        ]
+
+
+@dataclass(frozen=True)
+class Taxonomy:
+    countries: tuple[LabelRule, ...]
+    subjects: tuple[LabelRule, ...]
+    title_weight: float = 3.0
+    body_weight: float = 1.0
+    min_score: float = 3.0
+
+    def label(self, title: str, body: str) -> Labels:
+        """Every label whose score (title cues x title_weight + body cues x body_weight) reaches min_score."""
+        parts: tuple[tuple[str, Where, float], ...] = (
+            (fold_typography(title), "title", self.title_weight),
+            (fold_typography(body), "body", self.body_weight),
+        )
+        return Labels(self._family(self.countries, parts), self._family(self.subjects, parts))
+
+    def _family(
+        self, rules: Sequence[LabelRule], parts: Sequence[tuple[str, Where, float]]
+    ) -> tuple[Label, ...]:
+        found: list[tuple[float, int, Label]] = []
+        for order, rule in enumerate(rules):
+            cues: list[CueMatch] = []
+            score = 0.0
+            for text, where, weight in parts:
+                counts: dict[str, int] = {}
+                for _, cue in rule.matches(text):
+                    counts[cue] = counts.get(cue, 0) + 1
+                cues.extend(CueMatch(cue, where, count) for cue, count in counts.items())
+                score += weight * sum(counts.values())
+            if cues and score >= self.min_score:
+                found.append((-score, order, Label(rule.slug, rule.name, score, tuple(cues))))
+        return tuple(label for *_, label in sorted(found, key=lambda item: item[:2]))
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> "Taxonomy":
+        """Build from the taxonomy data file's content (services/data/taxonomy.yaml, already parsed)."""
+        families = {family: _family_rules(family, data.get(family)) for family in FAMILIES}
+        weights = {key: _positive(data, key, default) for key, default in _WEIGHTS.items()}
+        return cls(families["countries"], families["subjects"], **weights)
+
+
+_WEIGHTS = {"title_weight": 3.0, "body_weight": 1.0, "min_score": 3.0}
+
+
+def _positive(data: Mapping[str, Any], key: str, default: float) -> float:
+    value = data.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise ConfigError(f"taxonomy: {key} must be a positive number, got {value!r}")
+    return float(value)
+
+
+def _family_rules(family: str, entries: Any) -> tuple[LabelRule, ...]:
+    if not isinstance(entries, Mapping) or not entries:
+        raise ConfigError(f"taxonomy: {family} must map label slugs to a name and cues")
+    return tuple(_rule(f"{family}.{slug}", str(slug), entry) for slug, entry in entries.items())
+
+
+def _rule(where: str, slug: str, entry: Any) -> LabelRule:
+    if not _SLUG.match(slug):
+        raise ConfigError(f"taxonomy: {where}: slugs are lower-case letters, digits and hyphens")
+    if not isinstance(entry, Mapping) or not isinstance(entry.get("name"), str):
+        raise ConfigError(f"taxonomy: {where}: needs a name")
+    unknown = set(entry) - {"name", "cues", "cased", "ignore"}
+    if unknown:
+        raise ConfigError(f"taxonomy: {where}: unknown field(s) {sorted(unknown)}")
+    plain = _cue_list(where, entry, "cues")
+    cased = _cue_list(where, entry, "cased")
+    if not plain and not cased:
+        raise ConfigError(f"taxonomy: {where}: give at least one cue")
+    cues = sorted(
+        [(cue.lower(), True) for cue in plain] + [(cue, False) for cue in cased], key=lambda c: -len(c[0])
+    )
+    names = [cue for cue, _ in cues]
+    if len(set(names)) != len(names):
+        raise ConfigError(f"taxonomy: {where}: a cue is listed twice")
+    alternatives = "|".join(
+        f"(?P<c{index}>{_cue_regex(cue, folded)})" for index, (cue, folded) in enumerate(cues)
+    )
+    ignore = _cue_list(where, entry, "ignore")
+    ignore_pattern = "|".join(_cue_regex(phrase, True) for phrase in ignore)
+    return LabelRule(
+        slug=slug,
+        name=entry["name"],
+        cues=tuple(names),
+        pattern=re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)"),
+        ignore=re.compile(rf"(?<!\w)(?:{ignore_pattern})(?!\w)") if ignore else None,
+    )
+
+
+def _cue_list(where: str, entry: Mapping[str, Any], field: str) -> list[str]:
+    cues = entry.get(field) or []
+    if not isinstance(cues, list) or not all(isinstance(cue, str) and cue.strip("* ") for cue in cues):
+        raise ConfigError(f"taxonomy: {where}: {field} must be a list of words or phrases")
+    return [fold_typography(cue) for cue in cues]
+
+
+def _cue_regex(cue: str, ignore_case: bool) -> str:
+    stem, wildcard = (cue[:-1], r"\w*") if cue.endswith("*") else (cue, "")
+    body = re.escape(stem) + wildcard
+    return f"(?i:{body})" if ignore_case else body
