@@ -5,9 +5,11 @@ sets only: site, pair, label, rule, severity, destination, stage, reason, outcom
 Never URLs, titles or ids as label values.
 """
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector
 
 REGISTRY = CollectorRegistry(auto_describe=True)
+# process_* series (CPU, resident memory, open fds, start time) so ops see restarts and leaks
+ProcessCollector(registry=REGISTRY)
 
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
 _SIZE_BUCKETS = (1024, 4096, 16384, 65536, 262144, 1048576, 2097152, 4194304)
@@ -57,7 +59,7 @@ TICKER_ROWS_SEEN = Counter(
 )
 TICKER_ROWS_UNIQUE = Counter(
     "pagewire_ticker_rows_unique_total",
-    "Ticker rows emitted on ticker.rows (first or changed); seen/unique is the dedupe ratio.",
+    "Ticker rows emitted on ticker.rows (first or changed); unique/seen is the dedupe ratio.",
     ["site", "pair"],
     registry=REGISTRY,
 )
@@ -153,5 +155,12 @@ STORAGE_BATCH_ROWS = Histogram(
     "Rows written per batch.",
     ["table"],
     buckets=_BATCH_BUCKETS,
+    registry=REGISTRY,
+)
+
+# -- every long-running process -----------------------------------------------------------------------
+READY = Gauge(
+    "pagewire_ready",
+    "1 while the process reports ready on /readyz (connected, state recovered, consuming), else 0.",
     registry=REGISTRY,
 )
