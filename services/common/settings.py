@@ -5,6 +5,7 @@ environment mapping, `pagewire config` and the README table all come from one pl
 environment, then the config file (PAGEWIRE_CONFIG or --config), then the defaults below.
 """
 
+import importlib.metadata
 import os
 import tomllib
 import types
@@ -125,6 +126,68 @@ class StorageSettings:
     )
 
 
+def package_version() -> str:
+    """The installed pagewire version, named in the producer's User-Agent and Kafka headers."""
+    try:
+        return importlib.metadata.version("pagewire")
+    except importlib.metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+@dataclass(frozen=True)
+class ProducerSettings:
+    max_body_bytes: int = field(
+        default=2_097_152,
+        metadata=_setting("PAGEWIRE_PRODUCER_MAX_BODY_BYTES", "largest page body sent to Kafka (bytes)"),
+    )
+    user_agent: str = field(
+        default_factory=lambda: f"pagewire/{package_version()}",
+        metadata=_setting("PAGEWIRE_PRODUCER_USER_AGENT", "User-Agent of URL fetches (add a contact URL)"),
+    )
+    connect_timeout_seconds: float = field(
+        default=5.0,
+        metadata=_setting("PAGEWIRE_PRODUCER_CONNECT_TIMEOUT", "seconds to connect to a page's server"),
+    )
+    read_timeout_seconds: float = field(
+        default=20.0,
+        metadata=_setting("PAGEWIRE_PRODUCER_READ_TIMEOUT", "seconds without a byte from a page's server"),
+    )
+    retries: int = field(
+        default=3,
+        metadata=_setting("PAGEWIRE_PRODUCER_RETRIES", "retries of a fetch after timeouts, 429 and 5xx"),
+    )
+    backoff_base_seconds: float = field(
+        default=1.0,
+        metadata=_setting("PAGEWIRE_PRODUCER_BACKOFF_BASE", "first retry waits about this long, doubling"),
+    )
+    backoff_max_seconds: float = field(
+        default=60.0,
+        metadata=_setting("PAGEWIRE_PRODUCER_BACKOFF_MAX", "longest wait between retries (Retry-After too)"),
+    )
+    per_host_interval_seconds: float = field(
+        default=1.0,
+        metadata=_setting("PAGEWIRE_PRODUCER_PER_HOST_INTERVAL", "least seconds between requests to a host"),
+    )
+    allow_private: bool = field(
+        default=False,
+        metadata=_setting(
+            "PAGEWIRE_PRODUCER_ALLOW_PRIVATE", "allow URL sources on private, loopback, link-local addresses"
+        ),
+    )
+    interval_seconds: float = field(
+        default=300.0,
+        metadata=_setting("PAGEWIRE_PRODUCER_INTERVAL", "seconds between polls of URL sources"),
+    )
+    broker_wait_seconds: float = field(
+        default=30.0,
+        metadata=_setting("PAGEWIRE_PRODUCER_BROKER_WAIT", "seconds to wait for Kafka at start-up"),
+    )
+    delivery_timeout_seconds: float = field(
+        default=30.0,
+        metadata=_setting("PAGEWIRE_PRODUCER_DELIVERY_TIMEOUT", "seconds Kafka may take to acknowledge"),
+    )
+
+
 @dataclass(frozen=True)
 class WorkerSettings:
     app_id: str = field(
@@ -191,6 +254,7 @@ class Settings:
     kafka: KafkaSettings = field(default_factory=KafkaSettings)
     local_kafka: LocalKafkaSettings = field(default_factory=LocalKafkaSettings)
     storage: StorageSettings = field(default_factory=StorageSettings)
+    producer: ProducerSettings = field(default_factory=ProducerSettings)
     worker: WorkerSettings = field(default_factory=WorkerSettings)
     observability: ObservabilitySettings = field(default_factory=ObservabilitySettings)
 

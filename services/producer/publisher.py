@@ -1,0 +1,107 @@
+"""The Kafka side of the producer: one schema-checked message per snapshot on snapshots.raw, keyed by site."""
+
+import asyncio
+import logging
+import time
+from types import TracebackType
+from typing import Self
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+
+from services.common import codec
+from services.common.catalog import load_catalog
+from services.common.kafka import producer
+from services.common.settings import Settings, package_version
+from services.domain.errors import BrokerError, ConfigError
+from services.domain.fetch_policy import envelope_fits
+from services.domain.instants import format_instant
+from services.domain.snapshot import Snapshot
+
+log = logging.getLogger(__name__)
+
+
+def provenance_headers(snapshot: Snapshot) -> list[tuple[str, bytes]]:
+    """Kafka headers that let a reader route or trace a snapshot without decoding its value."""
+    return [
+        ("pagewire-schema", b"pagewire.snapshot/1"),
+        ("pagewire-source-url", snapshot.source_url.encode()),
+        ("pagewire-snapshot-id", snapshot.snapshot_id.encode()),
+        ("pagewire-fetched-at", format_instant(snapshot.fetched_at).encode()),
+        ("pagewire-producer-version", package_version().encode()),
+    ]
+
+
+class Publisher:
+    """An idempotent aiokafka producer (acks=all, zstd) that waits a bounded time for the broker at start."""
+
+    def __init__(self, settings: Settings) -> None:
+        if not envelope_fits(settings.producer.max_body_bytes, settings.kafka.max_request_bytes):
+            raise ConfigError(
+                f"PAGEWIRE_PRODUCER_MAX_BODY_BYTES={settings.producer.max_body_bytes} does not fit a "
+                f"Kafka request of PAGEWIRE_KAFKA_MAX_REQUEST_BYTES={settings.kafka.max_request_bytes} "
+                "once base64-encoded"
+            )
+        self._settings = settings
+        self.topic = load_catalog(settings.kafka.topic_prefix).name("snapshots.raw")
+        self._producer: AIOKafkaProducer | None = None
+        self._order = asyncio.Lock()
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        await self.stop()
+
+    async def start(self) -> None:
+        """Connect, retrying for up to PAGEWIRE_PRODUCER_BROKER_WAIT seconds; else BrokerError."""
+        kafka, wait = self._settings.kafka, self._settings.producer.broker_wait_seconds
+        deadline = time.monotonic() + wait
+        delay = 0.25
+        while True:
+            client = producer(
+                kafka, request_timeout_ms=int(self._settings.producer.delivery_timeout_seconds * 1000)
+            )
+            try:
+                await client.start()
+            except KafkaError as exc:
+                await client.stop()  # a failed start leaves sockets to close; a stopped client cannot restart
+                if time.monotonic() + delay > deadline:
+                    raise BrokerError(
+                        f"no Kafka broker answered at {kafka.bootstrap} within {wait:g}s: {exc}"
+                    ) from exc
+                log.warning(
+                    "Kafka at %s not reachable yet (%s); retrying in %.2gs", kafka.bootstrap, exc, delay
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+                continue
+            self._producer = client
+            return
+
+    async def publish(self, snapshot: Snapshot) -> None:
+        """Send one snapshot and return once Kafka acknowledged it (after aiokafka's own retries).
+
+        Calls are handed to the producer in the order they were made (the lock is FIFO), so snapshots
+        of one site published concurrently still reach their partition in order.
+        """
+        if self._producer is None:
+            raise BrokerError("the publisher is not started")
+        value = codec.encode(snapshot.to_envelope())
+        try:
+            async with self._order:
+                acknowledged = await self._producer.send(
+                    self.topic, value, key=snapshot.site.encode(), headers=provenance_headers(snapshot)
+                )
+            await acknowledged
+        except KafkaError as exc:
+            raise BrokerError(f"Kafka did not acknowledge {snapshot.source_url}: {exc!r}") from exc
+
+    async def stop(self) -> None:
+        """Flush what is pending, then close; safe to call twice."""
+        client, self._producer = self._producer, None
+        if client is not None:
+            await client.stop()

@@ -1,0 +1,18 @@
+"""Standard input as a source (`-`): read once, up to the body cap, as one snapshot."""
+
+from datetime import datetime
+from typing import BinaryIO
+
+from services.domain.fetch_policy import BodyTooLarge
+from services.domain.snapshot import Snapshot
+from services.producer.files import LocalOptions, local_snapshot
+
+STDIN_URL = "stdin:"
+
+
+def read_stdin_snapshot(stream: BinaryIO, options: LocalOptions, max_bytes: int, now: datetime) -> Snapshot:
+    """Everything on `stream`; fetched_at is --fetched-at or the time the input was read."""
+    body = stream.read(max_bytes + 1)  # one byte past the cap is enough to know it is too large
+    if len(body) > max_bytes:
+        raise BodyTooLarge(f"stdin: more than {max_bytes} bytes, over the {max_bytes}-byte cap")
+    return local_snapshot(body, STDIN_URL, None, options.fetched_at or now, options, "stdin")
