@@ -1,0 +1,170 @@
+"""Delta math with Decimal and moves over look-back windows."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+from services.domain.deltas import RateDelta, RateReading, RateRun, compute_delta, window_move
+from services.domain.stream_rules import StreamRules
+from services.domain.ticker import TickerState, observe_ticker
+from tests.support.stream import at, observation, snapshot_id
+
+RULES = StreamRules()
+
+
+def delta(previous: str, new: str, hours: float = 1, pair: str = "KGS/USD") -> RateDelta:
+    return compute_delta(
+        site="timesca.com",
+        pair=pair,
+        snapshot_id=snapshot_id("new"),
+        previous=RateReading(previous, "0", at(0)),
+        current=RateReading(new, "0.17", at(hours)),
+        history=(RateRun(previous, at(0), at(0)),),
+        rules=RULES,
+    )
+
+
+def test_kgs_two_tick_rise() -> None:
+    result = delta("0.01144", "0.01146")
+    assert result.change == Decimal("0.00002")
+    assert result.change_pct == Decimal("0.174825")
+    assert str(result.change_pct) == "0.174825"
+    assert str(result.change_bps) == "17.4825"
+    assert result.tick_size == Decimal("0.00001")
+    assert result.change_ticks == 2
+    assert result.quantised is False
+    assert result.seconds_since_previous == 3600.0
+
+
+def test_fall_is_negative() -> None:
+    result = delta("0.09156", "0.09150", pair="TJS/USD")
+    assert str(result.change) == "-0.00006"
+    assert str(result.change_pct) == "-0.065531"
+    assert str(result.change_bps) == "-6.5531"
+    assert result.change_ticks == -6
+
+
+def test_rounding_is_half_even() -> None:
+    # 0.00001 / 0.64 is exactly 0.0015625%: half-even keeps the even 2 (half-up would give ...563)
+    result = delta("0.64000", "0.64001")
+    assert str(result.change_pct) == "0.001562"
+    assert str(result.change_bps) == "0.1562"
+
+
+def test_uzs_one_tick_is_flagged_as_quantisation() -> None:
+    result = delta("0.00008", "0.00009", pair="UZS/USD")
+    assert str(result.change_pct) == "12.500000"
+    assert str(result.change_bps) == "1250.0000"
+    assert result.change_ticks == 1
+    assert result.quantised is True
+
+
+def test_uzs_two_ticks_is_a_real_move() -> None:
+    result = delta("0.00008", "0.00010", pair="UZS/USD")
+    assert result.change_ticks == 2
+    assert result.quantised is False
+
+
+def test_quantisation_threshold_comes_from_the_rules() -> None:
+    kzt = compute_delta(
+        site="timesca.com",
+        pair="KZT/USD",
+        snapshot_id=snapshot_id("new"),
+        previous=RateReading("0.00200", "0", at(0)),
+        current=RateReading("0.00201", "0", at(1)),
+        history=(),
+        rules=StreamRules.parse(quantisation_threshold="0.5%"),
+    )
+    assert kzt.quantised is True
+    assert delta("0.00200", "0.00201").quantised is False  # default 1%: 0.5% a tick is a real move
+
+
+def run(rate: str, since: float, until: float) -> RateRun:
+    return RateRun(rate, at(since), at(until))
+
+
+def test_window_includes_an_observation_exactly_at_its_start() -> None:
+    move = window_move([run("0.01144", 0, 0)], "0.01146", at(1), timedelta(hours=1))
+    assert move is not None
+    assert (move.from_rate, move.from_time, move.change_ticks) == ("0.01144", at(0), 2)
+
+
+def test_window_excludes_an_observation_just_before_its_start() -> None:
+    assert window_move([run("0.01144", 0, 0)], "0.01146", at(1, minutes=1), timedelta(hours=1)) is None
+
+
+def test_window_takes_the_oldest_run_inside() -> None:
+    history = [run("0.01140", 0, 2), run("0.01144", 5, 6), run("0.01150", 7, 9)]
+    move = window_move(history, "0.01146", at(10), timedelta(hours=6))
+    assert move is not None
+    assert (move.from_rate, move.from_time) == ("0.01144", at(5))
+    assert (str(move.change), str(move.change_pct), move.change_ticks) == ("0.00002", "0.174825", 2)
+
+
+def test_duplicates_keep_a_rate_inside_the_window_from_its_start() -> None:
+    # 0.01140 was accepted 5h ago and confirmed by a duplicate 30 minutes ago: it held at the window start
+    move = window_move([run("0.01140", 0, 4.5)], "0.01146", at(5), timedelta(hours=1))
+    assert move is not None
+    assert (move.from_rate, move.from_time) == ("0.01140", at(4))
+
+
+def test_no_history_means_no_window() -> None:
+    assert window_move([], "0.01146", at(5), timedelta(hours=1)) is None
+
+
+def test_windows_through_the_dedupe_rule() -> None:
+    state: TickerState | None = None
+    for rate, hours in [("0.01144", 0), ("0.01146", 1), ("0.01150", 2.5), ("0.01150", 3), ("0.01150", 4)]:
+        state = observe_ticker(state, observation(rate, when=at(hours)), RULES).state
+    outcome = observe_ticker(state, observation("0.01149", when=at(4.75)), RULES)
+    assert outcome.delta is not None
+    windows = dict(outcome.delta.windows)
+    one_hour, day, week = windows["1h"], windows["24h"], windows["7d"]
+    assert one_hour is not None and day is not None and week is not None
+    # 1h: 0.01150 was accepted at 2.5h and seen again at 4h, so it was the rate at the window start (3:45h)
+    assert (one_hour.from_rate, one_hour.from_time) == ("0.01150", at(3.75))
+    assert (str(one_hour.change), str(one_hour.change_pct), one_hour.change_ticks) == (
+        "-0.00001",
+        "-0.086957",
+        -1,
+    )
+    assert (day.from_rate, day.from_time, str(day.change_pct), day.change_ticks) == (
+        "0.01144",
+        at(0),
+        "0.437063",
+        5,
+    )
+    assert week == day
+    # the delta itself is against the previous accepted row, whatever the windows say
+    assert (outcome.delta.previous.rate, outcome.delta.previous.at) == ("0.01150", at(2.5))
+    assert outcome.delta.seconds_since_previous == 8100.0
+
+
+def test_a_day_later_the_24h_window_starts_at_the_boundary() -> None:
+    state: TickerState | None = None
+    for rate, hours in [("0.01144", 0), ("0.01146", 1), ("0.01150", 2.5)]:
+        state = observe_ticker(state, observation(rate, when=at(hours)), RULES).state
+    outcome = observe_ticker(state, observation("0.01160", when=at(25)), RULES)
+    assert outcome.delta is not None
+    windows = dict(outcome.delta.windows)
+    assert windows["1h"] is None  # 0.01150 was last seen at 2.5h, long before 24h
+    day = windows["24h"]
+    assert day is not None and (day.from_rate, day.from_time) == ("0.01146", at(1))  # seen at 1h: inside
+    week = windows["7d"]
+    assert week is not None and (week.from_rate, week.from_time) == ("0.01144", at(0))
+
+
+def test_history_forgets_runs_older_than_the_longest_window() -> None:
+    state: TickerState | None = None
+    for rate, when in [("0.01144", at(0)), ("0.01146", at(1)), ("0.01150", at(0.5, days=7))]:
+        state = observe_ticker(state, observation(rate, when=when), RULES).state
+    assert state is not None
+    assert [(r.rate, r.since) for r in state.history] == [("0.01146", at(1)), ("0.01150", at(0.5, days=7))]
+
+
+def test_history_is_capped() -> None:
+    rules = StreamRules.parse(history_limit=3)
+    state: TickerState | None = None
+    for step, rate in enumerate(["0.01144", "0.01145", "0.01146", "0.01147", "0.01148"]):
+        state = observe_ticker(state, observation(rate, when=at(step)), rules).state
+    assert state is not None
+    assert [r.rate for r in state.history] == ["0.01146", "0.01147", "0.01148"]
