@@ -118,7 +118,8 @@ mattermost_markdown: Final = _escaper(
 )
 #: Teams TextBlock and FactSet: a markdown subset (bold, italic, lists, links) without reliable escapes
 teams_markdown: Final = _escaper(
-    {**_LOOKALIKES, "[": "［", "]": "］"},
+    # Teams mentions need <at> plus entities we never send; the zero-width spaces are belt and braces
+    {**_LOOKALIKES, "[": "［", "]": "］", "@": "@" + ZWSP, "<": "<" + ZWSP},
     colon=":" + ZWSP,
     www_dot="." + ZWSP,
     leading={marker: ZWSP + marker for marker in "-+#"},
