@@ -196,8 +196,8 @@ def address_refusal(address: IPAddress) -> str | None:
         ("loopback", address.is_loopback),
         ("link-local", address.is_link_local),
         ("multicast", address.is_multicast),
-        ("private", address.is_private),
         ("reserved", address.is_reserved),
+        ("private", address.is_private),
         ("shared (carrier-grade NAT)", isinstance(address, IPv4Address) and address in _SHARED_V4),
         ("not globally routable", not address.is_global),
     ):

@@ -229,7 +229,8 @@ async def produce(
     try:
         await publisher.start()
     except PagewireError as exc:
-        expected = len(expand_paths(paths).files) + ("-" in sources) + len(urls)
+        expansion = expand_paths(paths)
+        expected = len(expansion.files) + len(expansion.missing) + ("-" in sources) + len(urls)
         run.report.failed, run.report.errors = expected, [str(exc)]
         SNAPSHOTS_FAILED.labels(site=options.site if paths else "unknown", reason=exc.reason).inc(expected)
         log.error("%s", exc)

@@ -1,0 +1,163 @@
+"""`pagewire produce URL` against a real local HTTP server and the real broker: ETag, 304, changed pages."""
+
+import asyncio
+import base64
+import hashlib
+import os
+import signal
+import sys
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+from aiohttp import web
+
+from services.common import codec
+from services.common.catalog import Catalog
+from services.common.settings import Settings
+from services.domain.instants import parse_instant
+from services.producer.http import Fetcher
+from services.producer.runner import produce
+from tests.conftest import REPO
+from tests.support.kafka import Record, read_topic
+from tests.support.pages import PageServer, page_server
+
+FIRST = b"<html><body>\xe2\x80\xa2 KGS/USD = 0.01144 0%</body></html>"
+CHANGED = b"<html><body>\xe2\x80\xa2 KGS/USD = 0.01150 0.52%</body></html>"
+
+
+async def etag_then_304_then_changed(request: web.Request, server: PageServer) -> web.StreamResponse:
+    """1: the page with ETag v1; 2: 304 when asked with v1; 3: a changed page, v2; later: held open."""
+    count = len(server.requests)
+    if count == 1:
+        return web.Response(body=FIRST, headers={"ETag": '"v1"'}, content_type="text/html", charset="utf-8")
+    if count == 2 and request.headers.get("If-None-Match") == '"v1"':
+        return web.Response(status=304, headers={"ETag": '"v1"'})
+    if count == 3:
+        return web.Response(body=CHANGED, headers={"ETag": '"v2"'}, content_type="text/html", charset="utf-8")
+    return await server.hold()
+
+
+def envelope(body: bytes, url: str, fetched_at: str) -> dict[str, object]:
+    return {
+        "schema": "pagewire.snapshot/1",
+        "snapshot_id": hashlib.sha256(body).hexdigest(),
+        "source_url": url,
+        "site": "127.0.0.1",
+        "fetched_at": fetched_at,
+        "content_type": "text/html",
+        "charset": "utf-8",
+        "size": len(body),
+        "body": base64.b64encode(body).decode(),
+    }
+
+
+async def from_server(settings: Settings, catalog: Catalog, url: str) -> list[Record]:
+    """Records of this server only: every test's server has its own port, so its own source URL."""
+    records = await read_topic(settings.kafka, catalog.name("snapshots.raw"), idle=1.0)
+    return [record for record in records if dict(record.headers).get("pagewire-source-url") == url.encode()]
+
+
+def instants() -> Iterator[datetime]:
+    yield datetime(2025, 2, 19, 6, 0, tzinfo=UTC)
+    yield datetime(2025, 2, 19, 6, 5, tzinfo=UTC)
+
+
+async def test_a_page_is_sent_unchanged_pages_are_not_and_a_changed_page_is(
+    kafka: Settings, catalog: Catalog
+) -> None:
+    settings = replace(kafka, producer=replace(kafka.producer, per_host_interval_seconds=0.0))
+    clock = instants()
+    stop = asyncio.Event()
+    async with page_server(etag_then_304_then_changed) as server:
+        fetcher = Fetcher(settings.producer, allow_private=True, now=lambda: next(clock))
+        try:
+            running = asyncio.create_task(
+                produce(settings, [server.url], interval=0.05, stop=stop, fetcher=fetcher)
+            )
+            await server.wait_for_requests(4)  # the 4th is held open: a fetch in flight when the stop comes
+            stop.set()
+            report = await asyncio.wait_for(running, timeout=30)
+        finally:
+            await fetcher.aclose()
+
+    assert (report.sent, report.unchanged, report.failed) == (2, 1, 0)
+    assert [headers.get("If-None-Match") for headers in server.requests] == [None, '"v1"', '"v1"', '"v2"']
+    records = await from_server(kafka, catalog, server.url)
+    assert [record.key for record in records] == [b"127.0.0.1", b"127.0.0.1"]
+    assert [codec.decode(record.value, "pagewire.snapshot/1") for record in records] == [
+        envelope(FIRST, server.url, "2025-02-19T06:00:00Z"),
+        envelope(CHANGED, server.url, "2025-02-19T06:05:00Z"),
+    ]
+
+
+def pagewire() -> str:
+    return str(Path(sys.executable).parent / "pagewire")
+
+
+async def test_sigterm_stops_polling_cleanly(
+    kafka: Settings, catalog: Catalog, test_env: dict[str, str]
+) -> None:
+    env = {**os.environ, **test_env, "PAGEWIRE_PRODUCER_PER_HOST_INTERVAL": "0"}
+    async with page_server(etag_then_304_then_changed) as server:
+        process = await asyncio.create_subprocess_exec(
+            pagewire(), "produce", server.url, "--interval", "0.2", "--allow-private",
+            cwd=REPO, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        try:
+            await server.wait_for_requests(4)
+        finally:
+            process.send_signal(signal.SIGTERM)
+            _, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
+
+    assert process.returncode == 0, stderr.decode()
+    assert stderr.decode().splitlines()[-1] == "sent 2, unchanged 1, failed 0"
+    records = await from_server(kafka, catalog, server.url)
+    envelopes = [codec.decode(record.value, "pagewire.snapshot/1") for record in records]
+    # a real clock stamped these: exact everywhere else, and in order in time
+    times = [parse_instant(item.pop("fetched_at")) for item in envelopes]
+    assert envelopes == [
+        {key: value for key, value in envelope(body, server.url, "").items() if key != "fetched_at"}
+        for body in (FIRST, CHANGED)
+    ]
+    assert times[0] < times[1] <= datetime.now(UTC)
+
+
+async def always_500(request: web.Request, server: PageServer) -> web.StreamResponse:
+    return web.Response(status=500, text="broken")
+
+
+async def run_once(url: str, env: dict[str, str], *extra: str) -> tuple[int, str]:
+    process = await asyncio.create_subprocess_exec(
+        pagewire(), "produce", url, "--once", *extra,
+        cwd=REPO, env={**os.environ, **env}, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    _, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode is not None
+    return process.returncode, stderr.decode()
+
+
+async def test_a_page_that_cannot_be_fetched_makes_once_exit_1(
+    kafka: Settings, test_env: dict[str, str]
+) -> None:
+    env = {**test_env, "PAGEWIRE_PRODUCER_RETRIES": "1", "PAGEWIRE_PRODUCER_BACKOFF_BASE": "0.01"}
+    async with page_server(always_500) as server:
+        code, stderr = await run_once(server.url, env, "--allow-private")
+
+    assert code == 1, stderr
+    assert f"{server.url}: HTTP 500 Internal Server Error" in stderr
+    assert stderr.splitlines()[-1] == "sent 0, unchanged 0, failed 1"
+    assert len(server.requests) == 2
+
+
+async def test_a_loopback_url_is_refused_without_allow_private(
+    kafka: Settings, test_env: dict[str, str]
+) -> None:
+    async with page_server(always_500) as server:
+        code, stderr = await run_once(server.url, test_env)
+
+    assert code == 1, stderr
+    assert "127.0.0.1 is loopback; pass --allow-private" in stderr
+    assert stderr.splitlines()[-1] == "sent 0, unchanged 0, failed 1"
+    assert server.requests == []
