@@ -12,8 +12,8 @@ Semantics, per group (rule|site|pair):
   cooldown. When several rungs hold on the same event only the highest severity speaks; the lower ones are
   `superseded` (no firing, no resolve, state kept), so one move gives one message at its worst severity,
   and when the higher rung clears the lower one carries on by the rules above;
-- time is event time, never the wall clock, and events not newer than the group's last one are `late`, so
-  replaying the same input yields the same alerts with the same ids.
+- time is event time, never the wall clock, and an event at or before the group's last one in stream order
+  is `late` (see `stream_position`), so replaying the same input yields the same alerts with the same ids.
 """
 
 import hashlib
@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Final, Literal
 
-from services.domain.alert_readings import Reading, applies, event_kind, read
+from services.domain.alert_readings import Position, Reading, applies, event_kind, read, stream_position
 from services.domain.alert_rules import Rule
 from services.domain.decimals import decimal_text
 from services.domain.errors import SchemaError
@@ -30,7 +30,7 @@ from services.domain.instants import format_instant, parse_instant
 
 ALERT: Final = "pagewire.alert/1"
 OutcomeKind = Literal["fired", "resolved", "suppressed", "superseded", "rounding", "late"]
-_STATE_FIELDS = frozenset({"firing", "last_fired", "last_event"})
+_STATE_FIELDS = frozenset({"firing", "last_fired", "seen_at", "seen_step"})
 
 
 @dataclass(frozen=True)
@@ -40,14 +40,15 @@ class GroupState:
     firing: bool = False
     #: event time of the last firing alert: the cooldown runs from here
     last_fired: datetime | None = None
-    #: event time of the last event evaluated: older or equal ones are late (replays)
-    last_event: datetime | None = None
+    #: stream position of the last event evaluated: events at or before it are late (replays)
+    seen: Position | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "firing": self.firing,
             "last_fired": _instant_text(self.last_fired),
-            "last_event": _instant_text(self.last_event),
+            "seen_at": _instant_text(self.seen[0] if self.seen else None),
+            "seen_step": self.seen[1] if self.seen else 0,
         }
 
     @classmethod
@@ -56,12 +57,14 @@ class GroupState:
             not isinstance(data, Mapping)
             or set(data) != _STATE_FIELDS
             or not isinstance(data["firing"], bool)
+            or data["seen_step"] not in (0, 1)
         ):
             raise SchemaError(f"not an alert group state: {data!r}", reason="invalid_state")
+        seen_at = _instant(data["seen_at"])
         return cls(
             firing=data["firing"],
             last_fired=_instant(data["last_fired"]),
-            last_event=_instant(data["last_event"]),
+            seen=None if seen_at is None else (seen_at, int(data["seen_step"])),
         )
 
 
@@ -110,6 +113,7 @@ def evaluate(rules: Sequence[Rule], event: Mapping[str, Any], states: Mapping[st
     """Apply every matching rule to one rate delta or staleness event; missing states start idle."""
     event_kind(event)
     at = parse_instant(event["event_time"])
+    position = stream_position(event)
     outcomes: list[Outcome] = []
     updates: dict[str, GroupState] = {}
     live: list[tuple[Rule, str, GroupState, Reading | None]] = []
@@ -118,13 +122,14 @@ def evaluate(rules: Sequence[Rule], event: Mapping[str, Any], states: Mapping[st
             continue
         key = group_key(rule.name, event["site"], event["pair"])
         state = states.get(key, GroupState())
-        if state.last_event is not None and at <= state.last_event:
+        if state.seen is not None and position <= state.seen:
             outcomes.append(Outcome("late", key, rule.name))
             continue
         live.append((rule, key, state, read(rule, event)))
     worst = _worst_tripping(live)
     for rule, key, state, reading in live:
-        outcome, updates[key] = _decide(rule, key, state, reading, worst, at, event)
+        seen = replace(state, seen=position)
+        outcome, updates[key] = _decide(rule, key, seen, reading, worst, at, event)
         if outcome is not None:
             outcomes.append(outcome)
     # a de-escalation reads better as "critical resolved, then warning firing" than the other way round
@@ -149,20 +154,20 @@ def _decide(
     at: datetime,
     event: Mapping[str, Any],
 ) -> tuple[Outcome | None, GroupState]:
-    seen = replace(state, last_event=at)
+    """`state` already counts this event as seen; `at`, its event time, is the cooldown clock."""
     if reading is None:
-        return None, seen
+        return None, state
     if reading.trips:
         if rule.rank < worst[rule.metric]:
-            return Outcome("superseded", key, rule.name), seen
+            return Outcome("superseded", key, rule.name), state
         if state.firing and state.last_fired is not None and at - state.last_fired < rule.cooldown:
-            return Outcome("suppressed", key, rule.name), seen
+            return Outcome("suppressed", key, rule.name), state
         alert = _alert(rule, key, "firing", reading, event)
-        return Outcome("fired", key, rule.name, alert), GroupState(firing=True, last_fired=at, last_event=at)
+        return Outcome("fired", key, rule.name, alert), replace(state, firing=True, last_fired=at)
     if state.firing:
         alert = _alert(rule, key, "resolved", reading, event)
-        return Outcome("resolved", key, rule.name, alert), replace(seen, firing=False)
-    return (Outcome("rounding", key, rule.name) if reading.rounding else None), seen
+        return Outcome("resolved", key, rule.name, alert), replace(state, firing=False)
+    return (Outcome("rounding", key, rule.name) if reading.rounding else None), state
 
 
 def _alert(rule: Rule, key: str, status: str, reading: Reading, event: Mapping[str, Any]) -> dict[str, Any]:

@@ -2,13 +2,17 @@
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final
 
 from services.domain.alert_rules import Rule
 from services.domain.decimals import decimal_text, parse_decimal
 from services.domain.errors import SchemaError
+from services.domain.instants import parse_instant
 
+#: (instant, step): compared as a tuple
+Position = tuple[datetime, int]
 RATE_DELTA: Final = "pagewire.rate_delta/1"
 STALENESS: Final = "pagewire.staleness/1"
 _PER_STEP_LABEL = {
@@ -35,6 +39,18 @@ def event_kind(event: Mapping[str, Any]) -> str:
             f"alert rules read {RATE_DELTA} and {STALENESS} events, not {kind!r}", reason="wrong_schema"
         )
     return str(kind)
+
+
+def stream_position(event: Mapping[str, Any]) -> Position:
+    """Where an event stands in its (site, pair) stream, for telling replays from news.
+
+    Deltas follow their event time. Staleness events do not: a 'recovered' carries the fetch time of the
+    new data, which can be earlier than the timer's 'stale' detection time. Their order is the silence
+    they belong to (last_seen, which only moves forward) and, inside it, stale before recovered.
+    """
+    if event_kind(event) == STALENESS:
+        return parse_instant(event["last_seen"]), 0 if event["state"] == "stale" else 1
+    return parse_instant(event["event_time"]), 0
 
 
 def applies(rule: Rule, event: Mapping[str, Any]) -> bool:

@@ -80,7 +80,8 @@ def test_a_move_over_the_threshold_fires_one_alert_with_every_field() -> None:
     assert states[key].to_dict() == {
         "firing": True,
         "last_fired": "2025-02-19T07:00:00Z",
-        "last_event": "2025-02-19T07:00:00Z",
+        "seen_at": "2025-02-19T07:00:00Z",
+        "seen_step": 0,
     }
 
 
@@ -227,7 +228,8 @@ def test_a_missing_window_neither_fires_nor_resolves() -> None:
     assert states["move-1h|timesca.com|KGS/USD"].to_dict() == {
         "firing": True,
         "last_fired": "2025-02-19T07:00:00Z",
-        "last_event": "2025-02-19T09:00:00Z",
+        "seen_at": "2025-02-19T09:00:00Z",
+        "seen_step": 0,
     }
 
 
@@ -251,6 +253,17 @@ def test_a_stale_pair_fires_and_recovery_resolves_it() -> None:
     [resolved] = recovered.alerts
     assert resolved["status"] == "resolved"
     assert resolved["summary"] == "UZS/USD on timesca.com recovered after 7h without observations"
+
+
+def test_a_recovery_fetched_before_the_stale_detection_still_resolves_and_replays_stay_quiet() -> None:
+    # the data that ended the silence was fetched at 12:00:00, the timer noticed the silence at 12:00:05
+    stale = staleness(1, "2025-02-19T12:00:05Z", "stale", 21605)
+    recovered = staleness(2, "2025-02-19T12:00:00Z", "recovered", 21600)
+    [_, resolved], states = run(rules(STALE), [stale, recovered])
+    assert [alert["status"] for alert in resolved.alerts] == ["resolved"]
+    assert states["stale|timesca.com|UZS/USD"].to_dict()["seen_step"] == 1
+    for replayed in (stale, recovered):
+        assert [outcome.kind for outcome in evaluate(rules(STALE), replayed, states).outcomes] == ["late"]
 
 
 def test_staleness_rules_ignore_deltas_and_move_rules_ignore_staleness() -> None:
@@ -304,12 +317,12 @@ def test_group_state_is_small_json_and_round_trips() -> None:
     for state in states.values():
         text = json.dumps(state.to_dict())
         assert GroupState.from_dict(json.loads(text)) == state
-    assert GroupState().to_dict() == {"firing": False, "last_fired": None, "last_event": None}
+    assert GroupState().to_dict() == {"firing": False, "last_fired": None, "seen_at": None, "seen_step": 0}
 
 
 def test_a_damaged_group_state_is_refused() -> None:
     with pytest.raises(SchemaError, match="not an alert group state"):
-        GroupState.from_dict({"firing": "yes", "last_fired": None, "last_event": None})
+        GroupState.from_dict({"firing": "yes", "last_fired": None, "seen_at": None, "seen_step": 0})
 
 
 def test_events_other_than_deltas_and_staleness_are_refused() -> None:
