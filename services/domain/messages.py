@@ -1,8 +1,7 @@
-"""Wire messages from domain values: ticker rows, rate deltas, staleness events, articles, snapshot summaries.
+"""Wire messages from domain values: ticker rows, rate deltas, staleness, articles, snapshot summaries."""
 
-Each builder returns a plain dict valid against its schema in schemas/json (tests/contract checks it);
-encode it with services.common.codec. Numbers from pages stay decimal strings, times RFC 3339 UTC.
-"""
+# Each builder returns a plain dict valid against its schema in schemas/json (tests/contract checks it);
+# encode it with services.common.codec. Numbers from pages stay decimal strings, times RFC 3339 UTC.
 
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta

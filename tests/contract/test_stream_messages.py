@@ -20,7 +20,8 @@ from services.domain.messages import (
     ticker_row_message,
 )
 from services.domain.stream_rules import StreamRules
-from services.domain.ticker import TickerObservation, TickerState, check_staleness, observe_ticker
+from services.domain.ticker import TickerObservation, TickerState
+from services.domain.ticker_dedupe import check_staleness, observe_ticker
 from tests.support.stream import at, observation, sighting
 
 RULES = StreamRules()

@@ -5,7 +5,8 @@ from decimal import Decimal
 
 from services.domain.deltas import RateDelta, RateReading, RateRun, compute_delta, window_move
 from services.domain.stream_rules import StreamRules
-from services.domain.ticker import TickerState, observe_ticker
+from services.domain.ticker import TickerState
+from services.domain.ticker_dedupe import observe_ticker
 from tests.support.stream import at, observation, snapshot_id
 
 RULES = StreamRules()

@@ -4,7 +4,8 @@ from datetime import datetime, timedelta
 
 from services.domain.staleness import Liveness, StalenessEvent, detect_stale, is_stale
 from services.domain.stream_rules import StreamRules
-from services.domain.ticker import Outcome, TickerState, check_staleness, observe_ticker
+from services.domain.ticker import TickerState
+from services.domain.ticker_dedupe import Outcome, check_staleness, observe_ticker
 from tests.support.stream import SITE, at, observation, snapshot_id
 
 RULES = StreamRules.parse(stale_after="6h")

@@ -11,14 +11,8 @@ import pytest
 from services.domain.deltas import RateRun
 from services.domain.errors import ParseError, SchemaError
 from services.domain.stream_rules import StreamRules
-from services.domain.ticker import (
-    Outcome,
-    TickerObservation,
-    TickerState,
-    observation_from_quote,
-    observe_ticker,
-    ticker_key,
-)
+from services.domain.ticker import TickerObservation, TickerState, observation_from_quote, ticker_key
+from services.domain.ticker_dedupe import Outcome, observe_ticker
 from tests.support.stream import SITE, URL, at, observation, snapshot_id
 
 RULES = StreamRules()

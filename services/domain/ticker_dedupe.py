@@ -1,0 +1,161 @@
+"""The ticker dedupe rule: what one observation of a (site, pair) does to its state and what it emits."""
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import StrEnum
+
+from services.domain.decimals import parse_decimal
+from services.domain.deltas import RateDelta, RateReading, RateRun, compute_delta
+from services.domain.staleness import StalenessEvent, detect_recovery, detect_stale
+from services.domain.stream_rules import StreamRules
+from services.domain.ticker import TickerObservation, TickerState, ticker_key
+
+
+class Outcome(StrEnum):
+    FIRST = "first"  # no state yet: a row, no delta
+    CHANGED = "changed"  # rate or reported change differs: a row, and a delta when the rate differs
+    DUPLICATE = "duplicate"  # same rate and change: nothing out, last_seen refreshed
+    LATE = "late"  # older than what was accepted: counted, skipped
+
+
+@dataclass(frozen=True)
+class TickerOutcome:
+    """What one observation did: the state to store and what to emit (row, delta, recovered event)."""
+
+    kind: Outcome
+    reason: str
+    state: TickerState
+    row: TickerObservation | None = None
+    delta: RateDelta | None = None
+    recovered: StalenessEvent | None = None
+
+
+def same_values(state: TickerState, observation: TickerObservation) -> bool:
+    """Rates and changes compare as numbers: '0' equals '-0', '0.0115' equals '0.01150'."""
+    return parse_decimal(observation.rate) == parse_decimal(state.rate) and parse_decimal(
+        observation.change_pct
+    ) == parse_decimal(state.change_pct)
+
+
+def observe_ticker(
+    state: TickerState | None, observation: TickerObservation, rules: StreamRules
+) -> TickerOutcome:
+    """Apply the dedupe rule to one observation of (site, pair) against its state (None when new).
+
+    - FIRST: no state; the observation is the first row, there is no delta.
+    - DUPLICATE: same rate and change as the last accepted row and not older than it; nothing is
+      emitted; when it is the newest sighting it refreshes last_seen (and recovers a stale pair).
+    - LATE: older than the last accepted row; or differing from it while older than the newest
+      sighting (a newer snapshot already confirmed the accepted values, so taking this one would go
+      back in time). Counted and skipped; never a delta.
+    - CHANGED: anything else. A new row; a delta only when the rate differs. A change of only the
+      page-reported change_pct is a new row (ticker.rows carries what the page printed) but no delta
+      (rates.deltas is about the rate; a zero move would only be noise for alerts and windows).
+    Equal event times are not late: with the same values that is a duplicate, with other values a change.
+    """
+    if state is None:
+        return TickerOutcome(Outcome.FIRST, "first", _first_state(observation), row=observation)
+    if (state.site, state.pair) != (observation.site, observation.pair):
+        other = ticker_key(state.site, state.pair)
+        raise ValueError(f"observation of {observation.key} given the state of {other}")
+    moment = observation.event_time
+    if moment < state.accepted_at:
+        return TickerOutcome(Outcome.LATE, "older_than_accepted", replace(state, late=state.late + 1))
+    recovered = detect_recovery(
+        site=state.site,
+        pair=state.pair,
+        last_seen=state.last_seen,
+        stale_since=state.stale_since,
+        event_time=moment,
+        snapshot_id=observation.snapshot_id,
+        stale_after=rules.stale_after,
+    )
+    if same_values(state, observation):
+        counted = replace(state, duplicates=state.duplicates + 1)
+        if moment <= state.last_seen:
+            return TickerOutcome(Outcome.DUPLICATE, "not_newer_than_last_seen", counted)
+        refreshed = _seen(counted, observation, _extend_current_run(state.history, moment))
+        return TickerOutcome(Outcome.DUPLICATE, "refreshed", refreshed, recovered=recovered)
+    if moment < state.last_seen:
+        return TickerOutcome(Outcome.LATE, "superseded", replace(state, late=state.late + 1))
+    rate_changed = parse_decimal(observation.rate) != parse_decimal(state.rate)
+    delta = None
+    if rate_changed:
+        delta = compute_delta(
+            site=state.site,
+            pair=state.pair,
+            snapshot_id=observation.snapshot_id,
+            previous=RateReading(state.rate, state.change_pct, state.accepted_at),
+            current=observation.reading,
+            history=state.history,
+            rules=rules,
+        )
+        history = (*state.history, RateRun(observation.rate, moment, moment))
+    else:
+        history = _extend_current_run(state.history, moment)
+    accepted = replace(
+        _seen(state, observation, _bounded(history, moment, rules)),
+        rate=observation.rate,
+        change_pct=observation.change_pct,
+        accepted_at=moment,
+        accepted_snapshot_id=observation.snapshot_id,
+    )
+    reason = "rate_changed" if rate_changed else "reported_change_only"
+    return TickerOutcome(Outcome.CHANGED, reason, accepted, observation, delta, recovered)
+
+
+def check_staleness(
+    state: TickerState, now: datetime, rules: StreamRules
+) -> tuple[TickerState, StalenessEvent | None]:
+    """The timer's step for one (site, pair): the state to store and a `stale` event on the transition."""
+    event = detect_stale(
+        site=state.site,
+        pair=state.pair,
+        last_seen=state.last_seen,
+        last_snapshot_id=state.last_seen_snapshot_id,
+        stale_since=state.stale_since,
+        now=now,
+        stale_after=rules.stale_after,
+    )
+    return (state, None) if event is None else (replace(state, stale_since=now), event)
+
+
+def _first_state(observation: TickerObservation) -> TickerState:
+    moment = observation.event_time
+    return TickerState(
+        site=observation.site,
+        pair=observation.pair,
+        rate=observation.rate,
+        change_pct=observation.change_pct,
+        accepted_at=moment,
+        accepted_snapshot_id=observation.snapshot_id,
+        last_seen=moment,
+        last_seen_snapshot_id=observation.snapshot_id,
+        history=(RateRun(observation.rate, moment, moment),),
+    )
+
+
+def _seen(state: TickerState, observation: TickerObservation, history: tuple[RateRun, ...]) -> TickerState:
+    """The state after a sighting newer than last_seen: live again, with the given history."""
+    return replace(
+        state,
+        last_seen=observation.event_time,
+        last_seen_snapshot_id=observation.snapshot_id,
+        history=history,
+        stale_since=None,
+    )
+
+
+def _extend_current_run(history: tuple[RateRun, ...], moment: datetime) -> tuple[RateRun, ...]:
+    return (*history[:-1], replace(history[-1], until=moment))
+
+
+def _bounded(history: tuple[RateRun, ...], now: datetime, rules: StreamRules) -> tuple[RateRun, ...]:
+    """Drop runs last seen before the longest window (no future window can reach them), then cap the count.
+
+    The current run is always kept. Event times only move forward for accepted rows, so a dropped run
+    would never be inside a window again.
+    """
+    horizon = now - rules.longest_window
+    kept = tuple(run for run in history[:-1] if run.until >= horizon) + history[-1:]
+    return kept[-rules.history_limit :]
