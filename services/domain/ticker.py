@@ -35,23 +35,7 @@ class TickerObservation:
     source_url: str
 
     def __post_init__(self) -> None:
-        pair = _PAIR.match(self.pair)
-        problem = (
-            "site must be a non-empty lower-case host name"
-            if not self.site or self.site != self.site.lower() or len(self.site) > 253
-            else f"pair {self.pair!r} is not BASE/QUOTE"
-            if not pair
-            else f"base/quote {self.base}/{self.quote} do not match pair {self.pair}"
-            if pair.groups() != (self.base, self.quote)
-            else "event_time must be timezone-aware"
-            if self.event_time.tzinfo is None
-            else "snapshot_id must be 64 hex digits"
-            if not _SNAPSHOT_ID.match(self.snapshot_id)
-            else None
-        )
-        parse_decimal(self.change_pct)
-        if problem is None and parse_decimal(self.rate) <= 0:
-            problem = f"rate {self.rate} is not positive"
+        problem = _problem(self)
         if problem:
             raise ParseError(f"ticker observation: {problem}", reason="invalid_observation")
 
@@ -62,6 +46,27 @@ class TickerObservation:
     @property
     def reading(self) -> RateReading:
         return RateReading(self.rate, self.change_pct, self.event_time)
+
+
+def _problem(row: TickerObservation) -> str | None:
+    pair = _PAIR.match(row.pair)
+    if not row.site or row.site != row.site.lower() or len(row.site) > 253:
+        return f"site {row.site!r} is not a lower-case host name"
+    if not pair:
+        return f"pair {row.pair!r} is not BASE/QUOTE"
+    if pair.groups() != (row.base, row.quote):
+        return f"base/quote {row.base}/{row.quote} do not match pair {row.pair}"
+    if row.event_time.tzinfo is None:
+        return "event_time must be timezone-aware"
+    if not _SNAPSHOT_ID.match(row.snapshot_id):
+        return f"snapshot_id {row.snapshot_id!r} is not 64 hex digits"
+    try:
+        if parse_decimal(row.rate) <= 0:
+            return f"rate {row.rate} is not positive"
+        parse_decimal(row.change_pct)
+    except ParseError as exc:
+        return str(exc)
+    return None
 
 
 class QuoteLike(Protocol):
