@@ -1,13 +1,13 @@
 """`pagewire produce SOURCE...`: URLs, saved pages and stdin as snapshots on snapshots.raw."""
 
 import asyncio
-import logging
 import signal
 import sys
 from datetime import datetime
 
 import click
 
+from services.common.logging import configure_logging
 from services.common.settings import Settings
 from services.domain.errors import PagewireError
 from services.domain.fetch_policy import is_url
@@ -79,8 +79,7 @@ def command(
     else a leading UTC stamp in its name (20250219T060000Z-page.html), else its mtime. Unchanged pages
     (HTTP 304 or the same body) are not sent again. Ends with "sent N, unchanged N, failed N" on stderr.
     """
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    configure_logging(settings)
     options = LocalOptions(
         site=site, fetched_at=fetched_at, content_type=content_type and content_type.lower(), charset=charset
     )

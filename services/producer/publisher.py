@@ -7,7 +7,7 @@ from types import TracebackType
 from typing import Self
 
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaError
+from aiokafka.errors import KafkaError, UnknownTopicOrPartitionError
 
 from services.common import codec
 from services.common.catalog import load_catalog
@@ -97,6 +97,11 @@ class Publisher:
                     self.topic, value, key=snapshot.site.encode(), headers=provenance_headers(snapshot)
                 )
             await acknowledged
+        except UnknownTopicOrPartitionError as exc:
+            raise BrokerError(
+                f"Kafka did not acknowledge {snapshot.source_url}: topic {self.topic} does not exist on "
+                f"{self._settings.kafka.bootstrap} (create it with `pagewire topics create`)"
+            ) from exc
         except KafkaError as exc:
             raise BrokerError(f"Kafka did not acknowledge {snapshot.source_url}: {exc!r}") from exc
 

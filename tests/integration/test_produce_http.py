@@ -6,6 +6,7 @@ import hashlib
 import os
 import signal
 import sys
+import uuid
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -14,7 +15,8 @@ from pathlib import Path
 from aiohttp import web
 
 from services.common import codec
-from services.common.catalog import Catalog
+from services.common.catalog import Catalog, load_catalog
+from services.common.kafka import delete_topics, ensure_topics
 from services.common.settings import Settings
 from services.domain.instants import parse_instant
 from services.producer.http import Fetcher
@@ -161,3 +163,49 @@ async def test_a_loopback_url_is_refused_without_allow_private(
     assert "127.0.0.1 is loopback; pass --allow-private" in stderr
     assert stderr.splitlines()[-1] == "sent 0, unchanged 0, failed 1"
     assert server.requests == []
+
+
+async def test_a_send_that_fails_is_reported_and_the_page_is_sent_on_the_next_poll(kafka: Settings) -> None:
+    # a prefix whose topics do not exist yet (the broker never auto-creates): the first send cannot land
+    prefix = f"pwtest-late-{uuid.uuid4().hex[:8]}."
+    settings = replace(
+        kafka,
+        kafka=replace(kafka.kafka, topic_prefix=prefix),
+        producer=replace(kafka.producer, per_host_interval_seconds=0.0, delivery_timeout_seconds=2.0),
+    )
+    late = load_catalog(prefix)
+    topic_ready = asyncio.Event()
+
+    async def same_page(request: web.Request, server: PageServer) -> web.StreamResponse:
+        if len(server.requests) == 2:
+            await topic_ready.wait()
+        if len(server.requests) > 2:
+            return await server.hold()
+        return web.Response(body=FIRST, headers={"ETag": '"v1"'}, content_type="text/html", charset="utf-8")
+
+    stop = asyncio.Event()
+    try:
+        async with page_server(same_page) as server:
+            running = asyncio.create_task(
+                produce(settings, [server.url], interval=0.05, allow_private=True, stop=stop)
+            )
+            await server.wait_for_requests(2)  # round 1, its failed send included, is over
+            await ensure_topics(settings.kafka, late, only=[late.spec("snapshots.raw")])
+            topic_ready.set()
+            await server.wait_for_requests(3)
+            stop.set()
+            report = await asyncio.wait_for(running, timeout=30)
+        records = await read_topic(settings.kafka, late.name("snapshots.raw"), idle=1.0)
+    finally:
+        await delete_topics(settings.kafka, [late.name("snapshots.raw")])
+
+    assert (report.sent, report.unchanged, report.failed) == (1, 0, 1)
+    assert report.errors == [
+        f"Kafka did not acknowledge {server.url}: topic {late.name('snapshots.raw')} does not exist on "
+        f"{settings.kafka.bootstrap} (create it with `pagewire topics create`)"
+    ]
+    # the failed body was not remembered, so the next poll asked unconditionally and sent it
+    assert [headers.get("If-None-Match") for headers in server.requests[:3]] == [None, None, '"v1"']
+    assert [base64.b64decode(codec.decode(r.value, "pagewire.snapshot/1")["body"]) for r in records] == [
+        FIRST
+    ]
