@@ -141,3 +141,16 @@ _postgres_can_reach() {
     fi
   done
 }
+
+# prometheus and promtool (Debian's package) for the deploy/ checks and the tests that scrape pagewire with a
+# real Prometheus; the tests start their own server, so the package's system service is kept from starting.
+ensure_prometheus() {
+  if command -v prometheus >/dev/null && command -v promtool >/dev/null; then return 0; fi
+  local policy=/usr/sbin/policy-rc.d added=0 status=0
+  if [ "$(id -u)" = 0 ] && [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" && added=1
+  fi
+  apt_install prometheus || status=$?
+  if [ "$added" = 1 ]; then rm -f "$policy"; fi
+  return "$status"
+}
