@@ -6,8 +6,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from services.common.datafile import read_data_file
 from services.common.paths import DATA_DIR, schemas_dir
 from services.domain.errors import ConfigError
 
@@ -79,7 +78,7 @@ class Catalog:
 
 def taxonomy_labels(path: Path | None = None) -> dict[str, list[str]]:
     """family -> label slugs, read from the taxonomy data file."""
-    data = _read_yaml(path or DATA_DIR / "taxonomy.yaml")
+    data = read_data_file(path or DATA_DIR / "taxonomy.yaml", "taxonomy")
     return {family: list(labels) for family, labels in data.items() if isinstance(labels, dict)}
 
 
@@ -89,7 +88,7 @@ def load_catalog(prefix: str = "pagewire.", path: Path | None = None) -> Catalog
 
 @cache
 def _load(path: Path) -> Catalog:
-    entries = _read_yaml(path).get("topics")
+    entries = read_data_file(path, "topic catalog").get("topics")
     if not isinstance(entries, dict):
         raise ConfigError(f"{path}: expected a 'topics' mapping")
     labels = taxonomy_labels()
@@ -132,15 +131,3 @@ def _spec(name: str, entry: dict[str, Any], family: str | None, label: str | Non
         raise ConfigError(f"topic {name!r}: partitions must be at least 1")
     retention_ms(spec.retention)
     return spec
-
-
-def _read_yaml(path: Path) -> dict[str, Any]:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ConfigError(f"file not found: {path}") from exc
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path} is not valid YAML: {exc}") from exc
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping at the top")
-    return data

@@ -195,7 +195,7 @@ def test_the_data_file_has_every_label_of_the_catalog() -> None:
 def test_a_broken_data_file_names_itself(tmp_path: Path) -> None:
     broken = tmp_path / "taxonomy.yaml"
     broken.write_text("countries: [", encoding="utf-8")
-    with pytest.raises(ConfigError, match=r"taxonomy\.yaml is not valid YAML"):
+    with pytest.raises(ConfigError, match=r"taxonomy\.yaml: not valid YAML"):
         load_taxonomy(broken)
     broken.write_text("countries: {}\nsubjects: {}\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"taxonomy\.yaml: taxonomy: countries must map"):
