@@ -1,6 +1,7 @@
 """The produce loop: files and stdin once, URLs every interval, each snapshot delivered or reported failed."""
 
 import asyncio
+import contextlib
 import logging
 import sys
 from collections.abc import Sequence
@@ -18,7 +19,7 @@ from services.common.metrics import (
 )
 from services.common.settings import Settings
 from services.domain.errors import PagewireError
-from services.domain.fetch_policy import Validators, display_url, is_url, site_from_url
+from services.domain.fetch_policy import FetchError, Validators, display_url, is_url, site_from_url
 from services.domain.snapshot import Snapshot
 from services.producer.files import DEFAULT_SITE, LocalOptions, expand_paths, read_file_snapshot
 from services.producer.http import Fetcher
@@ -64,10 +65,21 @@ class _Run:
         self._window = asyncio.Semaphore(_IN_FLIGHT)
         self._deliveries: set[asyncio.Task[None]] = set()
 
-    def fail(self, site: str, error: PagewireError) -> None:
+    def fail(self, site: str, error: PagewireError, cause: BaseException | None = None) -> None:
+        """Count and log one failure (with `cause`'s traceback when it was not a pagewire error)."""
         self.report.failed += 1
         self.report.errors.append(str(error))
         SNAPSHOTS_FAILED.labels(site=site, reason=error.reason).inc()
+        log.error("%s", error, exc_info=cause)
+
+    def undeliverable(self, error: PagewireError, paths: list[str], stdin: bool, urls: list[str]) -> None:
+        """Kafka never answered: every source counts as failed once, under its own site, one error logged."""
+        expansion = expand_paths(paths)
+        local = len(expansion.files) + len(expansion.missing) + int(stdin)
+        for site in [self.options.site] * local + [_site_label(url) for url in urls]:
+            SNAPSHOTS_FAILED.labels(site=site, reason=error.reason).inc()
+            self.report.failed += 1
+        self.report.errors.append(str(error))
         log.error("%s", error)
 
     def fetched(self, snapshot: Snapshot) -> None:
@@ -111,7 +123,7 @@ class _Run:
         for argument in expansion.missing:
             self.fail(
                 self.options.site,
-                PagewireError(f"{argument}: no such file, directory or match", reason="not_found"),
+                FetchError(f"{argument}: no such file, directory or match", reason="not_found"),
             )
         cap = self.settings.producer.max_body_bytes
         with replay_progress(len(expansion.files), enabled=progress) as advance:
@@ -160,7 +172,8 @@ class _Run:
             stopping.cancel()
             if not round_.done():
                 round_.cancel()  # fetches are abandoned; deliveries already started are drained
-            await asyncio.gather(round_, stopping, return_exceptions=True)
+            with contextlib.suppress(asyncio.CancelledError):
+                await round_  # anything else a round raised surfaces here, never hidden
             if once:
                 return
             remaining = max(0.0, started + interval - loop.time())
@@ -179,6 +192,11 @@ class _Run:
             outcome = await fetcher.fetch(url, self.validators.get(url))
         except PagewireError as exc:
             self.fail(site, exc)
+            return
+        except Exception as exc:
+            # one odd page must not stop the polling of every other site: counted, logged with its trace
+            unexpected = FetchError(f"{display_url(url)}: unexpected {exc!r}", reason="internal_error")
+            self.fail(site, unexpected, cause=exc)
             return
         SNAPSHOTS_FETCHED.labels(site=site).inc()  # a 304 is a successful fetch too
         if outcome.snapshot is None:
@@ -229,11 +247,7 @@ async def produce(
     try:
         await publisher.start()
     except PagewireError as exc:
-        expansion = expand_paths(paths)
-        expected = len(expansion.files) + len(expansion.missing) + ("-" in sources) + len(urls)
-        run.report.failed, run.report.errors = expected, [str(exc)]
-        SNAPSHOTS_FAILED.labels(site=options.site if paths else "unknown", reason=exc.reason).inc(expected)
-        log.error("%s", exc)
+        run.undeliverable(exc, paths, "-" in sources, urls)
         return run.report
     try:
         await run.send_files(paths, progress)

@@ -13,6 +13,7 @@ from typing import Any
 
 from services.common import codec
 from services.common.catalog import Catalog
+from services.common.metrics import REGISTRY
 from services.common.settings import Settings, package_version
 from services.producer.runner import replay_files
 from tests.conftest import REPO, SEED
@@ -43,6 +44,10 @@ async def snapshots_keyed(settings: Settings, catalog: Catalog, site: str) -> li
     return [record for record in records if record.key == site.encode()]
 
 
+def metric(name: str, **labels: str) -> float | None:
+    return REGISTRY.get_sample_value(name, labels)
+
+
 def write(path: Path, body: bytes) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(body)
@@ -65,6 +70,9 @@ async def test_files_a_directory_and_a_glob_replay_in_name_order(
     report = await replay_files(kafka, [replay, tmp_path / "more" / "*.htm"], site=site)
 
     assert (report.sent, report.unchanged, report.failed, report.errors) == (5, 0, 0, [])
+    assert metric("pagewire_snapshots_fetched_total", site=site) == 5
+    assert metric("pagewire_snapshots_sent_total", site=site) == 5
+    assert metric("pagewire_snapshot_bytes_count", site=site) == 5
     records = await snapshots_keyed(kafka, catalog, site)
     envelopes = [codec.decode(record.value, "pagewire.snapshot/1") for record in records]
     assert envelopes == [
@@ -124,6 +132,8 @@ async def test_a_missing_file_is_reported_and_the_rest_still_sent(
     assert report.summary() == "sent 1, unchanged 0, failed 1"
     assert report.errors == [f"{tmp_path / 'absent.txt'}: no such file, directory or match"]
     assert len(await snapshots_keyed(kafka, catalog, site)) == 1
+    assert metric("pagewire_snapshots_failed_total", site=site, reason="not_found") == 1
+    assert metric("pagewire_snapshots_sent_total", site=site) == 1
 
 
 async def run_produce(args: list[str], env: dict[str, str], stdin: bytes = b"") -> tuple[int, str]:

@@ -17,6 +17,7 @@ from aiohttp import web
 from services.common import codec
 from services.common.catalog import Catalog, load_catalog
 from services.common.kafka import delete_topics, ensure_topics
+from services.common.metrics import REGISTRY
 from services.common.settings import Settings
 from services.domain.instants import parse_instant
 from services.producer.http import Fetcher
@@ -61,6 +62,13 @@ async def from_server(settings: Settings, catalog: Catalog, url: str) -> list[Re
     return [record for record in records if dict(record.headers).get("pagewire-source-url") == url.encode()]
 
 
+def counts(site: str) -> dict[str, float]:
+    return {
+        kind: REGISTRY.get_sample_value(f"pagewire_snapshots_{kind}_total", {"site": site}) or 0.0
+        for kind in ("fetched", "sent", "unchanged")
+    }
+
+
 def instants() -> Iterator[datetime]:
     yield datetime(2025, 2, 19, 6, 0, tzinfo=UTC)
     yield datetime(2025, 2, 19, 6, 5, tzinfo=UTC)
@@ -72,6 +80,7 @@ async def test_a_page_is_sent_unchanged_pages_are_not_and_a_changed_page_is(
     settings = replace(kafka, producer=replace(kafka.producer, per_host_interval_seconds=0.0))
     clock = instants()
     stop = asyncio.Event()
+    before = counts("127.0.0.1")
     async with page_server(etag_then_304_then_changed) as server:
         fetcher = Fetcher(settings.producer, allow_private=True, now=lambda: next(clock))
         try:
@@ -85,6 +94,8 @@ async def test_a_page_is_sent_unchanged_pages_are_not_and_a_changed_page_is(
             await fetcher.aclose()
 
     assert (report.sent, report.unchanged, report.failed) == (2, 1, 0)
+    after = counts("127.0.0.1")
+    assert {name: after[name] - before[name] for name in after} == {"fetched": 3, "sent": 2, "unchanged": 1}
     assert [headers.get("If-None-Match") for headers in server.requests] == [None, '"v1"', '"v1"', '"v2"']
     records = await from_server(kafka, catalog, server.url)
     assert [record.key for record in records] == [b"127.0.0.1", b"127.0.0.1"]
