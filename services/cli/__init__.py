@@ -4,7 +4,17 @@ from pathlib import Path
 
 import click
 
-from services.cli import alerts_cmd, config_cmd, demo_cmd, kafka_cmd, produce_cmd, topics_cmd
+from services.cli import (
+    alerts_cmd,
+    config_cmd,
+    demo_cmd,
+    kafka_cmd,
+    produce_cmd,
+    query_cmd,
+    schemas_cmd,
+    sink_cmd,
+    topics_cmd,
+)
 from services.common.settings import Settings
 from services.domain.errors import PagewireError
 
@@ -25,7 +35,7 @@ def cli(ctx: click.Context, config_file: Path | None) -> None:
         raise click.ClickException(str(exc)) from exc
 
 
-for module in (kafka_cmd, topics_cmd, config_cmd, demo_cmd, produce_cmd, alerts_cmd):
+for module in (kafka_cmd, topics_cmd, config_cmd, demo_cmd, produce_cmd, alerts_cmd, sink_cmd, query_cmd, schemas_cmd):
     cli.add_command(module.command)
 
 
