@@ -135,9 +135,8 @@ class Fetcher:
                 reason = "timeout" if isinstance(exc, httpx.TimeoutException) else "network"
                 if attempt == retries:
                     detail = str(exc) or type(exc).__name__
-                    raise FetchError(
-                        f"{reason} after {attempt + 1} attempts: {detail}", reason=reason
-                    ) from exc
+                    tries = f"{attempt + 1} attempts" if attempt else "1 attempt"
+                    raise FetchError(f"{reason} after {tries}: {detail}", reason=reason) from exc
                 await self._sleep(self._wait(attempt, None))
                 continue
             if response.status in RETRYABLE_STATUSES and attempt < retries:

@@ -99,12 +99,13 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
     Environment proxies are off: a proxy would make the connection (and the check) go to the proxy.
     """
 
-    def __init__(self, guard: AddressGuard, limits: httpx.Limits | None = None) -> None:
+    def __init__(
+        self, guard: AddressGuard, limits: httpx.Limits | None = None, verify: ssl.SSLContext | None = None
+    ) -> None:
         limits = limits or httpx.Limits(max_connections=20, max_keepalive_connections=10)
         super().__init__(trust_env=False, limits=limits)
-        context: ssl.SSLContext = httpx.create_ssl_context(trust_env=False)
         self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=context,
+            ssl_context=verify or httpx.create_ssl_context(trust_env=False),
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,

@@ -1,6 +1,7 @@
 """A real local HTTP server for producer tests: scripted responses on 127.0.0.1, every request recorded."""
 
 import asyncio
+import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -35,7 +36,9 @@ class PageServer:
 
 
 @asynccontextmanager
-async def page_server(respond: Responder, path: str = "/listing") -> AsyncIterator[PageServer]:
+async def page_server(
+    respond: Responder, path: str = "/listing", tls: ssl.SSLContext | None = None
+) -> AsyncIterator[PageServer]:
     """Serve `respond(request, server)` at `path` on a random port of 127.0.0.1; len(server.requests)
     is the number of this request, counting from 1."""
     server: PageServer | None = None
@@ -49,10 +52,10 @@ async def page_server(respond: Responder, path: str = "/listing") -> AsyncIterat
     app.router.add_get(path, handle)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
+    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=tls)
     await site.start()
     host, port = runner.addresses[0][:2]
-    server = PageServer(f"http://{host}:{port}{path}")
+    server = PageServer(f"{'https' if tls else 'http'}://{host}:{port}{path}")
     try:
         yield server
     finally:
