@@ -1,0 +1,80 @@
+"""Article body paragraphs: WordPress shortcodes, trailing "Continue reading", datelines and truncation."""
+
+import re
+
+# Shortcodes the site's excerpts leak (the caption's text is image credit, not article text). Only these
+# names are stripped, so a bracketed "[sic]" or "[1]" in a quote stays.
+_SHORTCODE_NAMES = "caption|wp_caption|video|audio|gallery|embed|playlist"
+_SHORTCODE_PAIR = re.compile(rf"\[({_SHORTCODE_NAMES})\b[^\]]*\].*?\[/\1\]")
+# An opening tag whose closing tag the excerpt cut off, a stray closing tag, a self-closing [gallery].
+_SHORTCODE_TAG = re.compile(rf"\[/?(?:{_SHORTCODE_NAMES})\b[^\]]*\]")
+
+# "DUSHANBE (TCA) —", "OSH, Kyrgyzstan (TCA) —", "ASTANA - ", "Tashkent, Uzbekistan - ". A capitalised
+# word followed by a dash is common prose too ("Kazakhstan – and its neighbours"), so a dateline must
+# show one more sign of being one: a city in capitals, a ", Region" part, or an "(AGENCY)".
+_PLACE_WORDS = r"[A-Z][\w'’.\-]*(?: [A-Z][\w'’.\-]*){0,2}"
+_DATELINE = re.compile(
+    rf"(?P<city>{_PLACE_WORDS})"
+    rf"(?:, (?P<region>{_PLACE_WORDS}))?"
+    r"(?: ?\((?P<agency>[A-Za-z][\w .&]{0,20})\))?"
+    r"(?: ?[—–]| -)(?: |$)"
+)
+
+CONTINUE_READING = "Continue reading"
+_CONTINUE_DECORATION = " →»›….>"
+_CLOSERS = "”’\"')]»"
+_ELLIPSES = ("...", "…")
+_SENTENCE_ENDS = (".", "!", "?")
+
+
+def strip_shortcodes(paragraph: str) -> str:
+    """`[caption id="a1"]<credit>[/caption] Text [video mp4="x"][/video]` -> `Text`."""
+    if "[" not in paragraph:
+        return paragraph
+    stripped = _SHORTCODE_TAG.sub(" ", _SHORTCODE_PAIR.sub(" ", paragraph))
+    return " ".join(stripped.split())
+
+
+def split_trailing_continue(paragraph: str) -> tuple[str, bool]:
+    """`Body text...   Continue reading →` -> ("Body text...", True); other text is returned unchanged.
+
+    The link text must come last (an arrow or ellipsis after it is allowed) and be set off by a space, as
+    the site renders it; the words anywhere else in a sentence are prose and stay.
+    """
+    at = paragraph.rfind(CONTINUE_READING)
+    if at <= 0 or paragraph[at - 1] != " ":
+        return paragraph, False
+    if paragraph[at + len(CONTINUE_READING) :].strip(_CONTINUE_DECORATION):
+        return paragraph, False
+    return paragraph[:at].rstrip(), True
+
+
+def split_dateline(paragraph: str) -> tuple[str | None, str]:
+    """`OSH, Kyrgyzstan (TCA) — Officials said...` -> ("OSH, Kyrgyzstan", "Officials said...").
+
+    The dateline keeps the place as printed (capitals and all) without the agency and the dash; a
+    paragraph without one comes back as (None, paragraph).
+    """
+    found = _DATELINE.match(paragraph)
+    if found is None:
+        return None, paragraph
+    city, region = found["city"], found["region"]
+    if not (city.isupper() or region or found["agency"]):
+        return None, paragraph
+    return (f"{city}, {region}" if region else city), paragraph[found.end() :].strip()
+
+
+def opens_with_dateline(paragraph: str) -> bool:
+    return split_dateline(paragraph)[0] is not None
+
+
+def is_cut(paragraph: str) -> bool:
+    """True when a body's last paragraph stops before its sentence does.
+
+    "...", "…" or no sentence-final punctuation (".", "!", "?", possibly inside closing quotes) means the
+    listing cut it, whether mid-word or between words: the two cannot be told apart from the text.
+    """
+    if paragraph.endswith(_ELLIPSES):
+        return True
+    tail = paragraph.rstrip(_CLOSERS)
+    return tail.endswith(_ELLIPSES) or not tail.endswith(_SENTENCE_ENDS)

@@ -1,0 +1,170 @@
+"""Snapshot bytes to text: size and binary checks, charset choice, HTML-or-text decision."""
+
+import codecs
+from dataclasses import dataclass
+
+from selectolax.lexbor import LexborHTMLParser
+
+from services.domain.errors import ParseError
+
+#: Bodies above this are refused before any work; the producer's own cap (2 MiB by default) is far below.
+MAX_BODY_BYTES = 8 * 1024 * 1024
+
+# Compressed or media payloads that sometimes arrive where a page was expected; naming them helps the
+# operator more than "binary". A gzip body usually means a Content-Encoding that nobody undid.
+_MAGIC = (
+    (b"\x1f\x8b", "gzip-compressed data (Content-Encoding not undone?)"),
+    (b"PK\x03\x04", "a ZIP archive"),
+    (b"%PDF-", "a PDF document"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+)
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF32_LE, "utf-32-le"),  # before UTF-16 LE: its BOM starts with UTF-16 LE's
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+_SNIFF_BYTES = 4096
+# Text and HTML carry tabs, newlines and form feeds; other C0 control bytes in bulk mean binary data.
+# The table lists every other byte, so `translate` deleting them leaves only the suspicious ones (in C).
+_NOT_CONTROL = bytes(byte for byte in range(256) if byte >= 0x20 or byte in b"\t\n\r\x0c")
+_MAX_CONTROL_SHARE = 0.05
+
+
+@dataclass(frozen=True, slots=True)
+class DecodedBody:
+    """A body turned into text, with what was decided on the way."""
+
+    text: str
+    is_html: bool
+    charset: str  # the Python codec name actually used, e.g. "utf-8", "cp1251"
+
+
+def decode_body(
+    body: bytes, content_type: str | None, charset: str | None, *, max_bytes: int = MAX_BODY_BYTES
+) -> DecodedBody:
+    """Decode a snapshot body, or raise ParseError with a short `reason` saying why it cannot be read.
+
+    The charset comes from the argument, else from the content type's `charset=` parameter, else (for
+    HTML) from a `<meta>` tag in the first 4 KiB, else UTF-8; a byte order mark wins over all of them, as
+    in browsers. Without a usable content type, a body whose first character is `<` is taken as HTML.
+    Decoding is strict: a page with bytes that are not valid in its charset is refused, not guessed at.
+    """
+    if not body:
+        raise ParseError("empty body: nothing to parse", reason="empty_body")
+    if len(body) > max_bytes:
+        raise ParseError(
+            f"body too large: {len(body)} bytes, the limit is {max_bytes}", reason="body_too_large"
+        )
+    for magic, kind in _MAGIC:
+        if body.startswith(magic):
+            raise ParseError(f"binary body: looks like {kind}, not a page", reason="binary_body")
+
+    media_type, declared = _split_content_type(content_type)
+    is_html = _is_html_type(media_type)
+    encoding = _bom_encoding(body)
+    if encoding is None:
+        encoding = charset or declared
+        _refuse_binary(body, wide=encoding is not None and _is_wide(encoding))
+        if is_html is None:
+            is_html = body[:_SNIFF_BYTES].lstrip()[:1] == b"<"
+        if encoding is None and is_html:
+            encoding = _meta_charset(body[:_SNIFF_BYTES])
+    codec = _codec_name(encoding or "utf-8")
+    try:
+        text = codecs.decode(body, codec)
+    except UnicodeDecodeError as exc:
+        raise ParseError(
+            f"body is not valid {codec}: byte {body[exc.start : exc.start + 1]!r} at offset {exc.start}"
+            f" ({exc.reason})",
+            reason="undecodable_body",
+        ) from exc
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if "\x00" in text:
+        raise ParseError("binary body: NUL characters after decoding", reason="binary_body")
+    if not text or text.isspace():
+        raise ParseError("empty body: only whitespace", reason="empty_body")
+    if is_html is None:
+        is_html = text[:_SNIFF_BYTES].lstrip()[:1] == "<"
+    return DecodedBody(text=text, is_html=is_html, charset=codec)
+
+
+def _split_content_type(content_type: str | None) -> tuple[str, str | None]:
+    """`text/html; charset="UTF-8"` -> ("text/html", "UTF-8")."""
+    if not content_type:
+        return "", None
+    media_type, *params = content_type.split(";")
+    declared = None
+    for param in params:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset" and value.strip(" \"'"):
+            declared = value.strip(" \"'")
+    return media_type.strip().lower(), declared
+
+
+def _is_html_type(media_type: str) -> bool | None:
+    """True for HTML types, False for plain text, None when the type says nothing useful (sniff)."""
+    if "html" in media_type:
+        return True
+    if media_type == "text/plain":
+        return False
+    return None
+
+
+def _bom_encoding(body: bytes) -> str | None:
+    for bom, name in _BOMS:
+        if body.startswith(bom):
+            return name
+    return None
+
+
+def _is_wide(encoding: str) -> bool:
+    """UTF-16/32 text is full of NUL bytes, so the binary check must not look at its raw bytes."""
+    try:
+        return codecs.lookup(encoding).name.startswith(("utf-16", "utf-32"))
+    except LookupError:
+        return False
+
+
+def _refuse_binary(body: bytes, *, wide: bool) -> None:
+    if wide:
+        return
+    nul = body.find(b"\x00")
+    if nul != -1:
+        raise ParseError(f"binary body: NUL byte at offset {nul}, not a page", reason="binary_body")
+    head = body[:_SNIFF_BYTES]
+    controls = len(head.translate(None, _NOT_CONTROL))
+    if controls > _MAX_CONTROL_SHARE * len(head):
+        raise ParseError(
+            f"binary body: {controls} control bytes in the first {len(head)}, not a page",
+            reason="binary_body",
+        )
+
+
+def _meta_charset(head: bytes) -> str | None:
+    """The charset a `<meta charset>` or `<meta http-equiv="Content-Type">` tag declares, if any.
+
+    Latin-1 maps every byte to one character, so the ASCII markup of the head reads right whatever the
+    page's real charset is; the HTML parser (not a regex) finds the tag.
+    """
+    tree = LexborHTMLParser(head.decode("latin-1"))
+    for meta in tree.css("meta"):
+        attributes = meta.attributes
+        if attributes.get("charset"):
+            return str(attributes["charset"]).strip()
+        if str(attributes.get("http-equiv") or "").lower() == "content-type":
+            _, declared = _split_content_type(str(attributes.get("content") or ""))
+            if declared:
+                return declared
+    return None
+
+
+def _codec_name(label: str) -> str:
+    try:
+        return codecs.lookup(label.strip()).name
+    except LookupError as exc:
+        raise ParseError(f"unknown charset {label!r}", reason="unknown_charset") from exc

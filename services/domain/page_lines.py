@@ -1,0 +1,152 @@
+"""One rendered line of a listing page: whitespace normalised, kind decided (ticker row, date, text...)."""
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+
+from services.domain.page_body import CONTINUE_READING, opens_with_dateline
+
+
+class LineKind(Enum):
+    TICKER = "ticker"  # • KGS/USD = 0.01144 0%
+    BAD_TICKER = "bad_ticker"  # a bullet that names a pair but whose numbers cannot be read
+    DATE = "date"  # 19 February 2025
+    PAGINATION = "pagination"  # Viewing results 1 - 6 of 131
+    CONTINUE = "continue"  # a "Continue reading" link on its own line
+    BYLINE = "byline"  # • Written by ..., By ...
+    TEXT = "text"  # a title or a body paragraph; the page assembler decides which
+
+
+@dataclass(frozen=True, slots=True)
+class PageLine:
+    kind: LineKind
+    text: str  # whitespace normalised: single spaces, no no-break or zero-width spaces, stripped
+    match: re.Match[str] | None = None  # the pattern's groups for TICKER, DATE and PAGINATION lines
+    title_like: bool = False  # TEXT only: could be an article title (see is_title_like)
+
+
+# Anything that makes a line need the slow normalisation: whitespace other than a single space (tabs,
+# no-break spaces, double spaces) and invisible characters (zero-width spaces, soft hyphens, BOMs).
+_NEEDS_SPACING = re.compile(r"[^\S ]| {2}|[\u00ad\u200b-\u200d\u2060\ufeff]")
+_INVISIBLE = re.compile(r"[\u00ad\u200b-\u200d\u2060\ufeff]")
+
+# Patterns run on normalised lines (single spaces), with fullmatch; bounded, so no line makes them slow.
+_TICKER_ROW = re.compile(
+    r"•? ?(?P<base>[A-Z]{3})/(?P<quote>[A-Z]{3}) ?= ?(?P<rate>\d{1,9}(?:\.\d{1,12})?)"
+    r" \(?(?P<change>[-+−]?\d{1,9}(?:\.\d{1,12})?) ?%\)?"
+)
+_BAD_TICKER = re.compile(r"• ?[A-Z]{3}/[A-Z]{3}\b")
+_MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
+_DATE = re.compile(
+    r"(?:(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day,? )?"
+    rf"(?:(?P<day>\d{{1,2}}) (?P<month>{_MONTHS})|(?P<month_first>{_MONTHS}) (?P<day_second>\d{{1,2}}),?)"
+    r" (?P<year>\d{4})"
+)
+_PAGINATION = re.compile(
+    r"Viewing results (?P<first>\d[\d,]{0,12}) ?[-–—] ?(?P<last>\d[\d,]{0,12}) of (?P<total>\d[\d,]{0,12})"
+)
+_CONTINUE_LINE = re.compile(
+    rf"{CONTINUE_READING}(?: ?(?:[→»›…]|\.\.\.)| [“\"‘].{{0,200}}[”\"’](?: ?[→»›])?)?"
+)
+_WRITTEN_BY = re.compile(r"(?:• ?)?Written by \S.{0,100}|• ?By \S.{0,100}")
+_BY = re.compile(r"By (?P<who>[^\d.!?:;]{2,80})")
+
+_MAX_TITLE = 200  # the site's titles run to about 140 characters
+# Words title case leaves in lower case; they say nothing about whether a line is a title.
+# fmt: off
+_SMALL_WORDS = frozenset((
+    "a", "an", "and", "as", "at", "but", "by", "for", "from", "in", "into", "nor", "of", "off", "on",
+    "onto", "or", "over", "per", "so", "than", "the", "to", "up", "upon", "via", "vs", "vs.", "with", "yet",
+))
+# fmt: on
+# Name particles and patronymics of the region's authors: "Aruuke Uran kyzy", "Ahmad bin Ali".
+# fmt: off
+_NAME_PARTICLES = frozenset((
+    "al", "bin", "binti", "de", "del", "el", "ibn", "kyzy", "ogly", "qizi", "uulu", "van", "von",
+))
+# fmt: on
+_OPENERS = "“‘\"'«([¡¿"
+_CLOSERS = "”’\"'»)]"
+_NOT_TITLE_ENDS = ".,;:…—–-"
+
+
+def normalise(raw: str) -> str:
+    """Collapse every run of whitespace (no-break spaces included) to one space and drop invisibles."""
+    if _NEEDS_SPACING.search(raw) is None:
+        return raw.strip(" ")
+    return " ".join(_INVISIBLE.sub("", raw).split())
+
+
+def classify(raw: str) -> PageLine | None:
+    """The kind of one rendered line, or None for a blank one."""
+    text = normalise(raw)
+    if not text:
+        return None
+    head = text[0]
+    if len(text) <= 60 and "/" in text:
+        row = _TICKER_ROW.fullmatch(text)
+        if row is not None:
+            return PageLine(LineKind.TICKER, text, row)
+        if _BAD_TICKER.match(text):
+            return PageLine(LineKind.BAD_TICKER, text)
+    if len(text) <= 40:
+        day = _DATE.fullmatch(text)
+        if day is not None:
+            return PageLine(LineKind.DATE, text, day)
+    if head == "V" and text.startswith("Viewing results"):
+        pages = _PAGINATION.fullmatch(text)
+        if pages is not None:
+            return PageLine(LineKind.PAGINATION, text, pages)
+    if head == "C" and text.startswith(CONTINUE_READING) and _CONTINUE_LINE.fullmatch(text):
+        return PageLine(LineKind.CONTINUE, text)
+    if head in "•WB" and _is_byline(text):
+        return PageLine(LineKind.BYLINE, text)
+    return PageLine(LineKind.TEXT, text, title_like=is_title_like(text))
+
+
+def _is_byline(text: str) -> bool:
+    """`• Written by Aruuke Uran kyzy`, `By Bruce Pannier` -- but not the sentence `By 2030, the plant...`."""
+    if _WRITTEN_BY.fullmatch(text):
+        return True
+    by = _BY.fullmatch(text)
+    if by is None:
+        return False
+    words = by["who"].split(" ")
+    if len(words) > 8 or not words[0][:1].isupper():
+        return False
+    lower = [word for word in words if word.islower() and word not in _SMALL_WORDS | _NAME_PARTICLES]
+    return not lower and not by["who"].endswith(",")
+
+
+def is_title_like(text: str) -> bool:
+    """Could this line be an article title? The site writes titles in title case without a final stop.
+
+    A title is at most about 200 characters, has two or more words, does not end in `.`, `,`, `;`, `:`,
+    `…` or a dash (a `?` or `!` is fine), does not open with a dateline, starts with a capital, and at
+    most one in five of its other significant words is lower case (small words such as "to", "the", "of"
+    and words starting with a digit or `$` do not count). Body sentences fail this on their lower-case
+    words or their final stop, which is what keeps short one-sentence paragraphs and a last fragment
+    cut by the listing ("In order to change that, the ministers") out of the titles. Whether a title-like
+    line *is* a title also depends on what follows it; see page_text.
+    """
+    if len(text) > _MAX_TITLE or text[0] == "•":
+        return False
+    tail = text.rstrip(_CLOSERS)
+    if not tail or tail[-1] in _NOT_TITLE_ENDS:
+        return False
+    words = text.split(" ")
+    if len(words) < 2:
+        return False
+    significant = lower = 0
+    for index, word in enumerate(words):
+        core = word.lstrip(_OPENERS).rstrip(_CLOSERS + ",;:?!")
+        if not core or not core[0].isalpha():
+            continue
+        if index == 0:
+            if core.islower():
+                return False
+        elif core.lower() in _SMALL_WORDS:
+            continue
+        significant += 1
+        lower += core.islower()
+    return significant > 0 and lower * 5 <= significant - 1 and not opens_with_dateline(text)
