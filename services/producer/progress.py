@@ -11,12 +11,14 @@ LONG_REPLAY = 20
 
 
 @contextmanager
-def replay_progress(total: int, *, enabled: bool) -> Iterator[Callable[[], None]]:
+def replay_progress(
+    total: int, *, enabled: bool, console: Console | None = None
+) -> Iterator[Callable[[], None]]:
     """Yield a function to call once per file; draws a bar only when `enabled` and the replay is long."""
     if not enabled or total < LONG_REPLAY:
         yield lambda: None
         return
     columns = (TextColumn("replaying"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+    with Progress(*columns, console=console or Console(stderr=True), transient=True) as bar:
         task = bar.add_task("replay", total=total)
         yield lambda: bar.advance(task)

@@ -6,9 +6,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
 from services.domain.fetch_policy import BodyTooLarge, FetchError
 from services.producer.files import LocalOptions, expand_paths, read_file_snapshot
+from services.producer.progress import replay_progress
 from services.producer.ratelimit import HostRateLimiter
 from services.producer.stdin import read_stdin_snapshot
 
@@ -124,3 +126,16 @@ async def test_requests_to_one_host_are_spaced_and_other_hosts_do_not_wait() -> 
     await limiter.wait("news.example")
 
     assert sleeps == [1.5, 2.0]
+
+
+@pytest.mark.parametrize(
+    ("total", "enabled", "drawn"), [(20, True, True), (19, True, False), (500, False, False)]
+)
+def test_a_progress_bar_is_drawn_only_for_long_replays(total: int, enabled: bool, drawn: bool) -> None:
+    screen = io.StringIO()
+    console = Console(file=screen, force_terminal=True, width=80)
+    with replay_progress(total, enabled=enabled, console=console) as advance:
+        for _ in range(total):
+            advance()
+    assert ("replaying" in screen.getvalue()) is drawn
+    assert (f"{total}/{total}" in screen.getvalue()) is drawn
