@@ -124,6 +124,36 @@ class StorageSettings:
             "sqlite:///path.db or postgresql://user:pass@host/db; empty means PAGEWIRE_HOME/pagewire.db",
         ),
     )
+    group: str = field(
+        default="storage",
+        metadata=_setting(
+            "PAGEWIRE_STORAGE_GROUP", "storage sink consumer group; prefixed by the topic prefix"
+        ),
+    )
+    batch_size: int = field(
+        default=500,
+        metadata=_setting("PAGEWIRE_STORAGE_BATCH_SIZE", "most messages written in one database transaction"),
+    )
+    poll_timeout_seconds: float = field(
+        default=1.0,
+        metadata=_setting("PAGEWIRE_STORAGE_POLL_TIMEOUT", "seconds one poll of Kafka waits for messages"),
+    )
+    connect_timeout_seconds: float = field(
+        default=5.0,
+        metadata=_setting(
+            "PAGEWIRE_STORAGE_CONNECT_TIMEOUT", "seconds to connect to the database or wait for its lock"
+        ),
+    )
+    backoff_base_seconds: float = field(
+        default=0.5,
+        metadata=_setting(
+            "PAGEWIRE_STORAGE_BACKOFF_BASE", "first retry of a failed batch waits about this long"
+        ),
+    )
+    backoff_max_seconds: float = field(
+        default=30.0,
+        metadata=_setting("PAGEWIRE_STORAGE_BACKOFF_MAX", "longest wait between retries of a failed batch"),
+    )
 
 
 def package_version() -> str:

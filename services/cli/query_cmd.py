@@ -1,0 +1,166 @@
+"""`pagewire query rates|deltas|articles|alerts`: what the storage sink stored, as tables or JSON lines."""
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import click
+import orjson
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from services.common.settings import Settings
+from services.domain.errors import PagewireError
+from services.sinks.storage import queries
+from services.sinks.storage.connect import open_database
+from services.sinks.storage.database import Database
+from services.sinks.storage.migrate import require_current
+
+Query = Callable[[Database, queries.Filters], Awaitable[list[dict[str, Any]]]]
+_NUMERIC = {"rate", "change_pct", "previous_rate", "change_ticks", "reported_change_pct", "revision"}
+
+
+@dataclass(frozen=True)
+class View:
+    """One subcommand: its query, the people's table (heading -> result key) and which filters it takes.
+
+    --json prints every key of every result row, the table only these columns.
+    """
+
+    name: str
+    about: str
+    query: Query
+    columns: Mapping[str, str]
+    by_pair: bool = True
+    by_label: bool = False
+
+
+VIEWS = (
+    View(
+        "rates",
+        "The latest rate of each site and pair; with --since, every rate stored since then, newest first.",
+        queries.rates,
+        {
+            "site": "site",
+            "pair": "pair",
+            "rate": "rate",
+            "change %": "change_pct",
+            "event time": "event_time",
+        },
+    ),
+    View(
+        "deltas",
+        "Rate changes, newest first.",
+        queries.deltas,
+        {"event time": "event_time", "site": "site", "pair": "pair", "from": "previous_rate", "to": "rate"}
+        | {"change %": "change_pct", "ticks": "change_ticks", "page %": "reported_change_pct"}
+        | {"quantised": "quantised"},
+    ),
+    View(
+        "articles",
+        "Articles (each at its latest revision), newest first, with their country and subject labels.",
+        queries.articles,
+        {"event time": "event_time", "site": "site", "rev": "revision", "title": "title", "labels": "labels"},
+        by_pair=False,
+        by_label=True,
+    ),
+    View(
+        "alerts",
+        "Alert events, newest first, with the delivery outcome per destination.",
+        queries.alerts,
+        {"event time": "event_time", "status": "status", "severity": "severity", "rule": "rule"}
+        | {"pair": "pair", "summary": "summary", "deliveries": "deliveries"},
+    ),
+)
+
+
+@click.group("query")
+def command() -> None:
+    """Read what `pagewire sink storage` stored: rates, deltas, articles, alerts."""
+
+
+def _register(view: View) -> None:
+    def run(settings: Settings, /, as_json: bool, limit: int, since: str | None, **only: str | None) -> None:
+        filters = _filters(only.get("pair"), only.get("label"), since, limit)
+        _show(view, _fetch(settings, view.query, filters), as_json)
+
+    options = []
+    if view.by_pair:
+        options.append(click.option("--pair", help="Only this currency pair, e.g. KGS/USD."))
+    if view.by_label:
+        options.append(click.option("--label", help="Only articles with this label slug, e.g. kazakhstan."))
+    options += [
+        click.option(
+            "--since", help="Only since then: 24h, 90m, 7d, a date (2025-02-19) or an RFC 3339 instant."
+        ),
+        click.option(
+            "--limit", type=click.IntRange(min=1), default=50, show_default=True, help="Most rows shown."
+        ),
+        click.option("--json", "as_json", is_flag=True, help="JSON lines, one object per row."),
+    ]
+    decorated: Callable[..., None] = click.pass_obj(run)
+    for option in reversed(options):  # decorators apply bottom-up; --help lists them in this order
+        decorated = option(decorated)
+    command.add_command(click.command(view.name, help=view.about)(decorated))
+
+
+def _filters(pair: str | None, label: str | None, since: str | None, limit: int) -> queries.Filters:
+    try:
+        since_us = queries.since_us(since, datetime.now(UTC)) if since else None
+    except PagewireError as exc:
+        raise click.BadParameter(str(exc), param_hint="--since") from exc
+    return queries.Filters(pair=pair.upper() if pair else None, label=label, since_us=since_us, limit=limit)
+
+
+def _fetch(settings: Settings, query: Query, filters: queries.Filters) -> list[dict[str, Any]]:
+    async def run() -> list[dict[str, Any]]:
+        database = open_database(settings, create=False)
+        try:
+            await database.connect()
+            await require_current(database)
+            return await query(database, filters)
+        finally:
+            await database.close()
+
+    try:
+        return asyncio.run(run())
+    except PagewireError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _show(view: View, rows: list[dict[str, Any]], as_json: bool) -> None:
+    if as_json:
+        for row in rows:
+            click.echo(orjson.dumps(row).decode())
+        return
+    console = Console(highlight=False)
+    if not rows:
+        console.print(f"no {view.name} found")
+        return
+    table = Table(title=view.name.capitalize(), box=box.SIMPLE_HEAD)
+    for heading, key in view.columns.items():
+        table.add_column(heading, justify="right" if key in _NUMERIC else "left", overflow="fold")
+    for row in rows:
+        # Text, not markup: titles and summaries come from pages and must print as they are
+        table.add_row(*(Text(_cell(row[key])) for key in view.columns.values()))
+    console.print(table)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dict):  # deliveries: destination -> outcome; labels: family -> slugs
+        return ", ".join(
+            f"{key}: {item}" if isinstance(item, str) else ", ".join(item) for key, item in value.items()
+        )
+    return str(value)
+
+
+for _view in VIEWS:
+    _register(_view)

@@ -1,0 +1,55 @@
+"""`pagewire sink storage` and its siblings: long-running consumers writing pagewire's topics elsewhere."""
+
+import asyncio
+import logging
+import signal
+from collections.abc import Awaitable, Callable
+
+import click
+
+from services.common.logging import configure_logging
+from services.common.settings import Settings
+from services.domain.errors import PagewireError
+from services.sinks.storage.connect import open_database
+from services.sinks.storage.sink import StorageSink
+
+log = logging.getLogger(__name__)
+
+
+@click.group("sink")
+def command() -> None:
+    """Sinks: consumers that store or deliver what pagewire publishes; each runs until SIGTERM or SIGINT."""
+
+
+@command.command("storage")
+@click.pass_obj
+def storage(settings: Settings) -> None:
+    """Store ticker rows, deltas, staleness, articles, snapshots, alerts and deliveries in the database.
+
+    SQLite by default (PAGEWIRE_HOME/pagewire.db), PostgreSQL when PAGEWIRE_DATABASE_URL is
+    postgresql://...; the schema is created or upgraded first. Replays leave the tables unchanged.
+    """
+    configure_logging(settings)
+    try:
+        sink = StorageSink(settings, open_database(settings))
+    except PagewireError as exc:
+        raise click.ClickException(str(exc)) from exc
+    log.info("storage sink starting", extra={"group": sink.group})
+    run_until_signalled(sink.run, sink.stop)
+    log.info("storage sink stopped")
+
+
+def run_until_signalled(run: Callable[[], Awaitable[None]], stop: Callable[[], None]) -> None:
+    """Run a sink on a fresh event loop; SIGTERM and SIGINT ask it to stop after the batch in hand."""
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop)
+        try:
+            await run()
+        finally:
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(signum)
+
+    asyncio.run(main())

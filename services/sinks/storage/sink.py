@@ -1,0 +1,277 @@
+"""The storage sink's consumer loop: one database transaction per Kafka batch, offsets committed after it."""
+
+import asyncio
+import logging
+import random
+from collections.abc import Callable
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.errors import IllegalStateError, KafkaError
+
+from services.common import codec, kafka
+from services.common.catalog import load_catalog
+from services.common.deadletter import deadletter_key, deadletter_message
+from services.common.lag import report_consumer_lag
+from services.common.metrics import DEADLETTERED, MESSAGES_CONSUMED, STORAGE_BATCH_ROWS, STORAGE_WRITE_SECONDS
+from services.common.observe import Readiness
+from services.common.settings import Settings
+from services.domain.errors import SchemaError, StorageError
+from services.domain.fetch_policy import backoff_delay
+from services.sinks.storage.database import Database, RowsRefused, Timings
+from services.sinks.storage.migrate import migrate
+from services.sinks.storage.rows import RowBatch
+from services.sinks.storage.sql import write_statements
+from services.sinks.storage.tables import TABLES
+
+log = logging.getLogger(__name__)
+
+STAGE = "store"
+# catalog names of the topics stored; the articles.country.* and .subject.* topics repeat `articles`
+STORED_TOPICS = (
+    "ticker.rows",
+    "rates.deltas",
+    "ticker.staleness",
+    "articles",
+    "snapshots.parsed",
+    "alerts",
+    "alerts.deliveries",
+)
+Batch = dict[Any, list[Any]]  # aiokafka's TopicPartition -> ConsumerRecords
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A record that goes to the deadletter topic instead of the database."""
+
+    record: Any
+    reason: str
+    error: str
+
+
+class StorageSink:
+    """Stores the public topics until stop(): bad messages are dead-lettered, outages waited out, none lost.
+
+    `readiness` (a services.common.observe.Readiness) holds while the database takes writes and the Kafka
+    clients run; hand it to serve_observability as `ready=`.
+    """
+
+    def __init__(
+        self, settings: Settings, database: Database, *, jitter: Callable[[], float] = random.random
+    ) -> None:
+        self._settings = settings
+        self._database = database
+        self._jitter = jitter
+        catalog = load_catalog(settings.kafka.topic_prefix)
+        self._schemas = {catalog.name(name): catalog.spec(name).value for name in STORED_TOPICS}
+        self._deadletter_topic = catalog.name("deadletter")
+        # a dead letter carries the original base64-encoded: allow what the deadletter topic accepts
+        deadletter_bytes = int(catalog.spec("deadletter").config.get("max.message.bytes", "0"))
+        self._deadletter_request_bytes = max(settings.kafka.max_request_bytes, deadletter_bytes)
+        self.group = settings.kafka.topic_prefix + settings.storage.group
+        self.readiness = Readiness("database", "kafka")
+        self._stopping = asyncio.Event()
+        self._failures = 0
+
+    def stop(self) -> None:
+        """Finish the batch in hand, commit it, and return from run()."""
+        self._stopping.set()
+
+    async def run(self) -> None:
+        """Consume until stop(); the database is connected and migrated first, waiting out outages."""
+        try:
+            if not await self._prepare_database():
+                return
+            clients = await self._start_clients()
+            if clients is None:
+                return
+            consumer, producer = clients
+            interval = self._settings.observability.lag_interval_seconds
+            lag = asyncio.create_task(report_consumer_lag(consumer, interval))
+            try:
+                while not self._stopping.is_set():
+                    await self._poll_once(consumer, producer)
+            finally:
+                lag.cancel()
+                with suppress(asyncio.CancelledError):
+                    await lag
+                self.readiness.set("kafka", False)
+                await consumer.stop()
+                await producer.stop()
+        finally:
+            self.readiness.set("database", False)
+            await self._database.close()
+
+    async def _prepare_database(self) -> bool:
+        while not self._stopping.is_set():
+            try:
+                await self._database.connect()
+                await migrate(self._database)
+            except StorageError as exc:
+                await self._back_off("database not ready", exc)
+                continue
+            self.readiness.set("database")
+            self._succeeded()
+            return True
+        return False
+
+    async def _start_clients(self) -> tuple[AIOKafkaConsumer, AIOKafkaProducer] | None:
+        while not self._stopping.is_set():
+            consumer = AIOKafkaConsumer(
+                *self._schemas,
+                bootstrap_servers=self._settings.kafka.bootstrap,
+                client_id=f"{self._settings.kafka.client_id}-storage",
+                group_id=self.group,
+                enable_auto_commit=False,  # offsets move only after the database committed
+                auto_offset_reset="earliest",
+                isolation_level="read_committed",
+            )
+            producer = kafka.producer(self._settings.kafka, max_request_size=self._deadletter_request_bytes)
+            try:
+                await consumer.start()
+                await producer.start()
+            except KafkaError as exc:
+                await consumer.stop()
+                await producer.stop()
+                await self._back_off("kafka not reachable", exc)
+                continue
+            self.readiness.set("kafka")
+            return consumer, producer
+        return None
+
+    async def _poll_once(self, consumer: AIOKafkaConsumer, producer: AIOKafkaProducer) -> None:
+        storage = self._settings.storage
+        try:
+            batch: Batch = await consumer.getmany(
+                timeout_ms=int(storage.poll_timeout_seconds * 1000), max_records=storage.batch_size
+            )
+        except KafkaError as exc:
+            await self._back_off("kafka poll failed", exc)
+            return
+        if not batch:
+            return
+        try:
+            await self._store(consumer, producer, batch)
+        except (StorageError, KafkaError) as exc:
+            await self._hold(consumer, batch, exc)
+        except Exception as exc:
+            # a bug must not skip messages either: hold the batch, say so loudly, try again later
+            log.exception("storing a batch failed unexpectedly")
+            await self._hold(consumer, batch, exc)
+
+    async def _store(self, consumer: AIOKafkaConsumer, producer: AIOKafkaProducer, batch: Batch) -> None:
+        records = [record for records in batch.values() for record in records]
+        rows = RowBatch()
+        accepted: list[tuple[Any, dict[str, Any]]] = []
+        rejected: list[Rejected] = []
+        for record in records:
+            try:
+                message = codec.decode(record.value, self._schemas[record.topic])
+                rows.add(message)
+            except SchemaError as exc:
+                rejected.append(Rejected(record, exc.reason, str(exc)))
+                continue
+            accepted.append((record, message))
+        statements = write_statements(rows, self._database.dialect)
+        try:
+            timings = await self._database.execute(statements) if statements else {}
+        except RowsRefused:
+            timings, refused = await self._store_one_by_one(accepted)
+            rejected.extend(refused)
+        self.readiness.set("database")
+        await self._deadletter(producer, rejected)
+        await self._commit(consumer, batch)
+        self._succeeded()
+        self._count(records, rows, timings, rejected)
+
+    async def _store_one_by_one(
+        self, accepted: list[tuple[Any, dict[str, Any]]]
+    ) -> tuple[Timings, list[Rejected]]:
+        """Find the messages the database refuses by writing each alone, in order; the rest are stored."""
+        timings: Timings = {}
+        refused: list[Rejected] = []
+        for record, message in accepted:
+            single = RowBatch()
+            single.add(message)
+            try:
+                spent = await self._database.execute(write_statements(single, self._database.dialect))
+            except RowsRefused as exc:
+                refused.append(Rejected(record, exc.reason, str(exc)))
+                continue
+            for table, seconds in spent.items():
+                timings[table] = timings.get(table, 0.0) + seconds
+        return timings, refused
+
+    async def _deadletter(self, producer: AIOKafkaProducer, rejected: list[Rejected]) -> None:
+        sent = []
+        for item in rejected:
+            record = item.record
+            envelope = deadletter_message(
+                stage=STAGE,
+                reason=item.reason,
+                error=item.error,
+                topic=record.topic,
+                partition=record.partition,
+                offset=record.offset,
+                key=record.key,
+                value=record.value,
+                now=datetime.now(UTC),
+            )
+            key = deadletter_key(record.key, STAGE)
+            sent.append(await producer.send(self._deadletter_topic, codec.encode(envelope), key=key))
+        await asyncio.gather(*sent)
+        for item in rejected:
+            record = item.record
+            source = {"topic": record.topic, "partition": record.partition, "offset": record.offset}
+            log.warning("message dead-lettered", extra={"stage": STAGE, "reason": item.reason, **source})
+
+    async def _commit(self, consumer: AIOKafkaConsumer, batch: Batch) -> None:
+        offsets = {partition: records[-1].offset + 1 for partition, records in batch.items()}
+        try:
+            await consumer.commit(offsets)
+        except (KafkaError, IllegalStateError) as exc:
+            # e.g. a rebalance moved the partition: its next owner re-reads and rewrites the same rows
+            log.warning("offsets not committed; the batch will be stored again", extra={"error": str(exc)})
+
+    async def _hold(self, consumer: AIOKafkaConsumer, batch: Batch, exc: BaseException) -> None:
+        """Rewind to the batch's first offsets so it is read again once the database is back."""
+        if isinstance(exc, StorageError):
+            self.readiness.set("database", False)
+        for partition, records in batch.items():
+            with suppress(
+                IllegalStateError
+            ):  # revoked meanwhile: its next owner starts at the committed offset
+                consumer.seek(partition, records[0].offset)
+        await self._back_off("batch not stored, offsets held", exc)
+
+    async def _back_off(self, what: str, exc: BaseException) -> None:
+        storage = self._settings.storage
+        delay = backoff_delay(
+            self._failures, storage.backoff_base_seconds, storage.backoff_max_seconds, self._jitter()
+        )
+        self._failures += 1
+        # errors from the adapters are scrubbed of the password; Kafka errors carry none
+        context = {"error": str(exc), "attempt": self._failures, "retry_in_seconds": round(delay, 3)}
+        log.warning(what, extra=context)
+        with suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), delay)
+
+    def _succeeded(self) -> None:
+        if self._failures:
+            log.info("storage sink recovered", extra={"failed_attempts": self._failures})
+        self._failures = 0
+
+    def _count(self, records: list[Any], rows: RowBatch, timings: Timings, rejected: list[Rejected]) -> None:
+        for record in records:
+            MESSAGES_CONSUMED.labels(topic=record.topic).inc()
+        for table in TABLES:
+            written = len(rows.rows(table))
+            if written:
+                STORAGE_BATCH_ROWS.labels(table=table.name).observe(written)
+        for table_name, seconds in timings.items():
+            STORAGE_WRITE_SECONDS.labels(table=table_name).observe(seconds)
+        for item in rejected:
+            DEADLETTERED.labels(stage=STAGE, reason=item.reason).inc()

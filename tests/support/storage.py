@@ -1,0 +1,203 @@
+"""Storage test helpers: varied valid messages of every stored type, and those read back from the tables."""
+
+import copy
+from typing import Any
+
+import orjson
+
+from services.sinks.storage.database import Database
+from tests.conftest import REPO
+
+EXAMPLES = REPO / "schemas" / "examples"
+SNAP_A = "a" * 64
+SNAP_B = "b" * 64
+
+
+def example(kind: str) -> dict[str, Any]:
+    """schemas/examples/pagewire.<kind>.v1.json, e.g. example("ticker_row")."""
+    loaded: dict[str, Any] = orjson.loads((EXAMPLES / f"pagewire.{kind}.v1.json").read_bytes())
+    return loaded
+
+
+def varied(name: str, /, **changes: Any) -> dict[str, Any]:
+    message = copy.deepcopy(example(name))
+    message.update(changes)
+    return message
+
+
+def ticker_row(pair: str, when: str, rate: str, change_pct: str, snapshot: str = SNAP_A) -> dict[str, Any]:
+    base, quote = pair.split("/")
+    return varied(
+        "ticker_row", pair=pair, base=base, quote=quote, rate=rate, change_pct=change_pct, event_time=when
+    ) | {"snapshot_id": snapshot}
+
+
+def corpus() -> dict[str, list[dict[str, Any]]]:
+    """catalog topic name -> messages: every stored type, with edge values (-0, nulls, empty labels)."""
+    delta = example("rate_delta")
+    quantised = varied(
+        "rate_delta",
+        pair="UZS/USD",
+        event_time="2025-02-19T08:00:00.250000Z",
+        previous_rate="0.00008",
+        rate="0.00009",
+        change="0.00001",
+        change_pct="12.5",
+        change_bps="1250.0000",
+        reported_change_pct="-0",
+        seconds_since_previous=7200.25,
+        tick_size="0.00001",
+        change_ticks=1,
+        quantised=True,
+        windows={"1h": None, "24h": delta["windows"]["24h"]},
+    )
+    revised = varied("article", revision=2, event_time="2025-02-19T09:00:00Z", body="A changed body.")
+    revised["labels"]["countries"] = revised["labels"]["countries"][:1]
+    unlabelled = varied(
+        "article",
+        article_id="0123456789abcdef0123456789abcdef",
+        title="Weather In Bishkek",
+        body="Snow, then sun …",
+        dateline="BISHKEK",
+        truncated=True,
+        listing_date=None,
+        labels={"countries": [], "subjects": []},
+        event_time="2025-02-19T07:30:00Z",
+        first_seen="2025-02-19T07:30:00Z",
+    )
+    return {
+        "ticker.rows": [
+            ticker_row("KGS/USD", "2025-02-19T06:00:00Z", "0.01144", "0"),
+            ticker_row("TJS/USD", "2025-02-19T06:00:00Z", "0.09156", "-0.11"),
+            ticker_row("UZS/USD", "2025-02-19T06:00:00Z", "0.00008", "-0", SNAP_B),
+            ticker_row("KGS/USD", "2025-02-19T07:00:00Z", "0.01146", "0.17"),
+            ticker_row("KZT/USD", "2025-02-19T07:00:00.500000Z", "0.00196", "1.20"),
+        ],
+        "rates.deltas": [delta, quantised],
+        "ticker.staleness": [
+            example("staleness"),
+            varied("staleness", state="recovered", event_time="2025-02-19T13:00:00Z", silent_seconds=25200),
+        ],
+        "articles": [example("article"), revised, unlabelled],
+        "snapshots.parsed": [
+            example("snapshot_summary"),
+            varied("snapshot_summary", snapshot_id=SNAP_B, pagination=None, warnings=["no listing date"]),
+        ],
+        "alerts": [
+            example("alert"),
+            varied(
+                "alert",
+                alert_id="1" * 32,
+                status="resolved",
+                metric="staleness",
+                window=None,
+                value=None,
+                threshold="21600",
+                summary="UZS/USD <b>recovered</b> on timesca.com",
+                pair="UZS/USD",
+                group_key="stale|timesca.com|UZS/USD",
+            ),
+        ],
+        "alerts.deliveries": [
+            example("alert_delivery"),
+            varied(
+                "alert_delivery",
+                destination="hooks",
+                kind="webhook",
+                outcome="dead_lettered",
+                attempts=7,
+                status_code=None,
+                reason="deadline exceeded after 7 attempts",
+            ),
+        ],
+    }
+
+
+def key_of(topic: str, message: dict[str, Any]) -> bytes:
+    """The Kafka key the catalog names for each topic."""
+    if topic in {"ticker.rows", "rates.deltas", "ticker.staleness"}:
+        return f"{message['site']}|{message['pair']}".encode()
+    field = {"articles": "article_id", "snapshots.parsed": "site", "alerts": "group_key"}.get(
+        topic, "alert_id"
+    )
+    return str(message[field]).encode()
+
+
+async def stored_messages(database: Database) -> dict[str, list[dict[str, Any]]]:
+    """Every table read back as the wire messages it holds, ordered by natural key."""
+    found: dict[str, list[dict[str, Any]]] = {}
+
+    async def rows(table: str, order: str) -> list[dict[str, Any]]:
+        return await database.fetch(f"SELECT * FROM {table} ORDER BY {order}")
+
+    found["ticker.rows"] = [
+        _message("ticker_row", row) for row in await rows("ticker_rows", "site, pair, event_time")
+    ]
+    found["rates.deltas"] = [
+        _message("rate_delta", row, quantised=bool(row["quantised"]), windows=_json(row["windows"]))
+        for row in await rows("rate_deltas", "site, pair, event_time")
+    ]
+    found["ticker.staleness"] = [
+        _message("staleness", row) for row in await rows("staleness_events", "site, pair, state, event_time")
+    ]
+    labels: dict[tuple[str, int], dict[str, list[dict[str, Any]]]] = {}
+    for row in await rows("article_labels", "article_id, revision, family, ordinal"):
+        family = labels.setdefault((row["article_id"], row["revision"]), {"countries": [], "subjects": []})
+        label = {"slug": row["slug"], "name": row["name"], "score": row["score"], "cues": _json(row["cues"])}
+        family[row["family"]].append(label)
+    found["articles"] = [
+        _message(
+            "article",
+            row,
+            truncated=bool(row["truncated"]),
+            labels=labels.get((row["article_id"], row["revision"]), {"countries": [], "subjects": []}),
+        )
+        for row in await rows("articles", "article_id, revision")
+    ]
+    found["snapshots.parsed"] = [
+        _message(
+            "snapshot_summary",
+            _renamed(row, ticker_row_count="ticker_rows", article_count="articles"),
+            pagination=_json(row["pagination"]),
+            warnings=_json(row["warnings"]),
+        )
+        for row in await rows("snapshots", "snapshot_id")
+    ]
+    found["alerts"] = [
+        _message("alert", _renamed(row, time_window="window")) for row in await rows("alerts", "alert_id")
+    ]
+    found["alerts.deliveries"] = [
+        _message("alert_delivery", row) for row in await rows("alert_deliveries", "alert_id, destination")
+    ]
+    return found
+
+
+def by_key(messages: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+    """Sent messages in the order stored_messages reads them back (natural key order)."""
+    keys = {
+        "ticker.rows": ("site", "pair", "event_time"),
+        "rates.deltas": ("site", "pair", "event_time"),
+        "ticker.staleness": ("site", "pair", "state", "event_time"),
+        "articles": ("article_id", "revision"),
+        "snapshots.parsed": ("snapshot_id",),
+        "alerts": ("alert_id",),
+        "alerts.deliveries": ("alert_id", "destination"),
+    }
+    return {
+        topic: sorted(found, key=lambda message, names=keys[topic]: tuple(message[name] for name in names))
+        for topic, found in messages.items()
+    }
+
+
+def _message(kind: str, row: dict[str, Any], **overrides: Any) -> dict[str, Any]:
+    message = {key: value for key, value in row.items() if key != "event_us"}
+    return {"schema": f"pagewire.{kind}/1", **message, **overrides}
+
+
+def _renamed(row: dict[str, Any], **names: str) -> dict[str, Any]:
+    return {names.get(key, key): value for key, value in row.items()}
+
+
+def _json(value: Any) -> Any:
+    """SQLite hands JSON columns back as text, psycopg as parsed values."""
+    return orjson.loads(value) if isinstance(value, str) else value
