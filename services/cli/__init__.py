@@ -35,7 +35,17 @@ def cli(ctx: click.Context, config_file: Path | None) -> None:
         raise click.ClickException(str(exc)) from exc
 
 
-for module in (kafka_cmd, topics_cmd, config_cmd, demo_cmd, produce_cmd, alerts_cmd, sink_cmd, query_cmd, schemas_cmd):
+for module in (
+    kafka_cmd,
+    topics_cmd,
+    config_cmd,
+    demo_cmd,
+    produce_cmd,
+    alerts_cmd,
+    sink_cmd,
+    query_cmd,
+    schemas_cmd,
+):
     cli.add_command(module.command)
 
 
