@@ -9,6 +9,7 @@ from services.cli import (
     config_cmd,
     demo_cmd,
     kafka_cmd,
+    parse_cmd,
     produce_cmd,
     query_cmd,
     schemas_cmd,
@@ -45,6 +46,7 @@ for module in (
     sink_cmd,
     query_cmd,
     schemas_cmd,
+    parse_cmd,
 ):
     cli.add_command(module.command)
 
