@@ -177,7 +177,10 @@ def logging_config(settings: Settings, stream: IO[str] | None = None) -> dict[st
     """A dictConfig routing every logger (pagewire, Faust, mode, aiokafka) through make_handler.
 
     Faust's worker replaces the root handlers at start-up; pass this as `faust.Worker(logging_config=...)`.
+    Registers the settings' secrets too, so either way in leaves none of them printable.
     """
+    for secret in _secrets_in(settings):
+        register_secret(secret)
     level = _level(settings.observability.log_level)
     _check_format(settings.observability.log_format)
     handler: dict[str, Any] = {"()": make_handler, "log_format": settings.observability.log_format}
@@ -195,8 +198,6 @@ def logging_config(settings: Settings, stream: IO[str] | None = None) -> dict[st
 
 def configure_logging(settings: Settings, stream: IO[str] | None = None) -> None:
     """Call once at process start: level and format from settings, every Secret in settings redacted."""
-    for secret in _secrets_in(settings):
-        register_secret(secret)
     logging.config.dictConfig(logging_config(settings, stream))
 
 

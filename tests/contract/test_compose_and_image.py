@@ -76,6 +76,12 @@ def test_long_running_services_wait_for_topics_and_probe_their_own_readyz(name: 
     assert f"http://127.0.0.1:{PORTS[name]}/readyz" in " ".join(service["healthcheck"]["test"])
 
 
+def test_topic_creation_runs_once_after_kafka_is_healthy() -> None:
+    topics = _services()["topics"]
+    assert topics["depends_on"] == {"kafka": {"condition": "service_healthy"}}
+    assert (topics["restart"], topics["command"]) == ("no", ["topics", "create"])
+
+
 def test_every_pagewire_variable_in_the_stack_is_a_real_setting() -> None:
     known = known_variables()
     for name in PAGEWIRE_SERVICES:
