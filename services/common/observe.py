@@ -93,7 +93,7 @@ def _check(ready: ReadyCheck) -> ReadyStatus:
     try:
         return ready()
     except Exception as exc:
-        # a broken check must read as "not ready", never as a 500 that a probe could misread
+        # a broken check reads as "not ready" with a reason (and is logged), never as an error page
         log.exception("readiness check failed")
         return ReadyStatus(False, f"readiness check failed: {type(exc).__name__}")
 
