@@ -237,6 +237,64 @@ class WorkerSettings:
 
 
 @dataclass(frozen=True)
+class AlertSinkSettings:
+    destinations_file: Path | None = field(
+        default=None,
+        metadata=_setting(
+            "PAGEWIRE_ALERT_DESTINATIONS",
+            "YAML or TOML file of alert destinations (deploy/alert-destinations.example.yaml)",
+        ),
+    )
+    group: str = field(
+        default="alerts",
+        metadata=_setting(
+            "PAGEWIRE_ALERT_SINK_GROUP",
+            "consumer group stem: each destination has its own, <prefix><group>-<destination>",
+        ),
+    )
+    deadline_seconds: float = field(
+        default=300.0,
+        metadata=_setting(
+            "PAGEWIRE_ALERT_SINK_DEADLINE", "seconds to deliver one alert, retries included, then dead letter"
+        ),
+    )
+    max_attempts: int = field(
+        default=20,
+        metadata=_setting("PAGEWIRE_ALERT_SINK_MAX_ATTEMPTS", "most attempts to deliver one alert"),
+    )
+    backoff_base_seconds: float = field(
+        default=1.0,
+        metadata=_setting("PAGEWIRE_ALERT_SINK_BACKOFF_BASE", "first retry waits about this long, doubling"),
+    )
+    backoff_max_seconds: float = field(
+        default=60.0,
+        metadata=_setting(
+            "PAGEWIRE_ALERT_SINK_BACKOFF_MAX", "longest backoff between attempts (Retry-After may be longer)"
+        ),
+    )
+    rate_limit_per_second: float = field(
+        default=1.0,
+        metadata=_setting(
+            "PAGEWIRE_ALERT_SINK_RATE_LIMIT", "default most requests per second to one destination"
+        ),
+    )
+    connect_timeout_seconds: float = field(
+        default=5.0,
+        metadata=_setting("PAGEWIRE_ALERT_SINK_CONNECT_TIMEOUT", "default seconds to connect to a chat"),
+    )
+    timeout_seconds: float = field(
+        default=15.0,
+        metadata=_setting(
+            "PAGEWIRE_ALERT_SINK_TIMEOUT", "default seconds one delivery attempt may take in total"
+        ),
+    )
+    poll_timeout_seconds: float = field(
+        default=1.0,
+        metadata=_setting("PAGEWIRE_ALERT_SINK_POLL_TIMEOUT", "seconds one poll of Kafka waits for alerts"),
+    )
+
+
+@dataclass(frozen=True)
 class ObservabilitySettings:
     host: str = field(
         # all interfaces by default: in a container the probes and the scraper come from outside
@@ -286,6 +344,7 @@ class Settings:
     storage: StorageSettings = field(default_factory=StorageSettings)
     producer: ProducerSettings = field(default_factory=ProducerSettings)
     worker: WorkerSettings = field(default_factory=WorkerSettings)
+    alert_sink: AlertSinkSettings = field(default_factory=AlertSinkSettings)
     observability: ObservabilitySettings = field(default_factory=ObservabilitySettings)
 
     @classmethod
