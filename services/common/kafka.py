@@ -47,10 +47,10 @@ async def ensure_topics(
     try:
         await client.start()
         existing = set(await client.list_topics())
+        cluster = await client.describe_cluster()
+        replicas = replication_factor(settings.replication_factor, len(cluster["brokers"]))
         missing = [
-            NewTopic(
-                name, spec.partitions, 1 if _single_node(settings) else 3, topic_configs=spec.kafka_config()
-            )
+            NewTopic(name, spec.partitions, replicas, topic_configs=spec.kafka_config())
             for name, spec in wanted.items()
             if name not in existing
         ]
@@ -82,10 +82,9 @@ async def delete_topics(settings: KafkaSettings, names: Iterable[str]) -> None:
         await client.close()
 
 
-def _single_node(settings: KafkaSettings) -> bool:
-    # replication 3 needs 3 brokers; one bootstrap address pointing at localhost is the local broker
-    hosts = [part.strip().rsplit(":", 1)[0] for part in settings.bootstrap.split(",")]
-    return len(hosts) == 1 or all(host in {"localhost", "127.0.0.1"} for host in hosts)
+def replication_factor(configured: int, brokers: int) -> int:
+    """The configured factor, or with 0 ("auto") up to 3 replicas as the cluster's brokers allow."""
+    return configured if configured > 0 else max(1, min(3, brokers))
 
 
 @dataclass(frozen=True)

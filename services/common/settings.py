@@ -80,6 +80,13 @@ class KafkaSettings:
         default="pagewire.",
         metadata=_setting("PAGEWIRE_TOPIC_PREFIX", "prefix of every topic name pagewire owns"),
     )
+    replication_factor: int = field(
+        default=0,
+        metadata=_setting(
+            "PAGEWIRE_TOPIC_REPLICATION_FACTOR",
+            "replicas of topics `pagewire topics create` makes; 0 = as many as the cluster has, at most 3",
+        ),
+    )
     client_id: str = field(
         default="pagewire", metadata=_setting("PAGEWIRE_KAFKA_CLIENT_ID", "client id sent to Kafka")
     )

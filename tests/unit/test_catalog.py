@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from services.common.catalog import load_catalog, retention_ms
+from services.common.kafka import replication_factor
 from services.domain.errors import ConfigError
 
 
@@ -59,3 +60,12 @@ def test_a_catalog_entry_without_partitions_is_refused(tmp_path: Path) -> None:
     )
     with pytest.raises(ConfigError, match="topic 'x': missing field 'partitions'"):
         load_catalog(path=broken)
+
+
+@pytest.mark.parametrize(
+    ("configured", "brokers", "expected"), [(0, 1, 1), (0, 2, 2), (0, 5, 3), (2, 5, 2), (1, 1, 1)]
+)
+def test_topics_get_as_many_replicas_as_the_cluster_allows(
+    configured: int, brokers: int, expected: int
+) -> None:
+    assert replication_factor(configured, brokers) == expected
