@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 
 import click
 
+from services.cli import sink_alerts_cmd
 from services.common.logging import configure_logging
 from services.common.settings import Settings
 from services.domain.errors import PagewireError
@@ -53,3 +54,6 @@ def run_until_signalled(run: Callable[[], Awaitable[None]], stop: Callable[[], N
                 loop.remove_signal_handler(signum)
 
     asyncio.run(main())
+
+
+command.add_command(sink_alerts_cmd.command)

@@ -76,6 +76,9 @@ class DeliveryLimits:
     timeout_seconds: float
     deadline_seconds: float
     max_attempts: int
+    # process-wide (settings), not per destination: how retries spread out
+    backoff_base_seconds: float = 1.0
+    backoff_max_seconds: float = 60.0
 
     @property
     def min_interval_seconds(self) -> float:
@@ -216,6 +219,8 @@ def _limits(entry: Mapping[str, Any], where: str, defaults: DeliveryLimits) -> D
         timeout_seconds=_or(entry, "timeout", defaults.timeout_seconds, where),
         deadline_seconds=_or(entry, "deadline", defaults.deadline_seconds, where),
         max_attempts=attempts,
+        backoff_base_seconds=defaults.backoff_base_seconds,
+        backoff_max_seconds=defaults.backoff_max_seconds,
     )
     if limits.deadline_seconds < limits.timeout_seconds:
         raise ConfigError(

@@ -1,0 +1,79 @@
+"""`pagewire sink alerts`: deliver the alerts topic to chat destinations until SIGTERM or SIGINT."""
+
+import logging
+from pathlib import Path
+
+import click
+
+from services.common.logging import configure_logging
+from services.common.observe import serve_observability
+from services.common.settings import Settings
+from services.domain.errors import PagewireError
+from services.sinks.alerts.destinations_file import Target, load_targets
+from services.sinks.alerts.sink import AlertSink
+
+log = logging.getLogger(__name__)
+
+
+@click.command("alerts")
+@click.option(
+    "--destinations",
+    "destinations_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Destinations file, YAML or TOML [default: PAGEWIRE_ALERT_DESTINATIONS].",
+)
+@click.option("--check", is_flag=True, help="Check the destinations, URLs and secrets, list them, and exit.")
+@click.pass_obj
+def command(settings: Settings, destinations_file: Path | None, check: bool) -> None:
+    """Deliver alerts to Slack, Discord, Mattermost, Teams and signed webhooks.
+
+    Each destination has its own consumer group (<prefix>alerts-<name>): retries with backoff, honours
+    Retry-After, and dead-letters an alert after its deadline or a refusal. A crash re-sends at most the
+    alert in flight, with the same alert id. Serves /metrics, /healthz and /readyz on
+    PAGEWIRE_OBSERVE_ALERT_SINK_PORT. The destinations file format: deploy/alert-destinations.example.yaml.
+    """
+    configure_logging(settings)
+    # httpx logs each request with its URL at INFO, and a chat webhook's URL is its credential
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    path = destinations_file or settings.alert_sink.destinations_file
+    if path is None:
+        raise click.ClickException(
+            "no alert destinations: set PAGEWIRE_ALERT_DESTINATIONS or pass --destinations "
+            "(see deploy/alert-destinations.example.yaml)"
+        )
+    try:
+        targets = load_targets(path, settings.alert_sink)
+        if check:
+            _describe(targets)
+            return
+        sink = AlertSink(settings, targets)
+        log.info("alert sink starting", extra={"destinations": [target.name for target in targets]})
+        _run(settings, sink)
+    except PagewireError as exc:
+        raise click.ClickException(str(exc)) from exc
+    log.info("alert sink stopped")
+
+
+def _run(settings: Settings, sink: AlertSink) -> None:
+    # imported here: sink_cmd registers this command, so a module-level import would be circular
+    from services.cli.sink_cmd import run_until_signalled
+
+    async def serve_and_deliver() -> None:
+        port = settings.observability.alert_sink_port
+        async with serve_observability(settings.observability, port, ready=sink.readiness):
+            await sink.run()
+
+    run_until_signalled(serve_and_deliver, sink.stop)
+
+
+def _describe(targets: tuple[Target, ...]) -> None:
+    """One line per destination: where its URL comes from (never the URL), filters and limits."""
+    for target in targets:
+        destination = target.destination
+        limits = destination.limits
+        click.echo(
+            f"{destination.name}: {destination.kind}, URL from {destination.url.describe()}, "
+            f"severity >= {destination.filter.min_severity}, pairs {', '.join(destination.filter.pairs)}, "
+            f"{limits.rate_per_second:g} req/s, deadline {limits.deadline_seconds:g}s, "
+            f"{limits.max_attempts} attempts"
+        )

@@ -1,0 +1,1 @@
+"""Alert delivery: the alerts topic to chat destinations, with retries, deadlines and dead letters."""

@@ -1,0 +1,56 @@
+"""What the alert sink publishes about an alert: its alerts.deliveries outcome and its dead letter."""
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, Final, Literal
+
+from services.common.deadletter import deadletter_message
+from services.domain.chat import Kind
+from services.domain.instants import format_instant
+
+DELIVERY_SCHEMA: Final = "pagewire.alert_delivery/1"
+STAGE: Final = "deliver"
+
+Outcome = Literal["delivered", "dead_lettered", "filtered"]
+
+
+def delivery_message(
+    alert: Mapping[str, Any],
+    *,
+    destination: str,
+    kind: Kind,
+    outcome: Outcome,
+    attempts: int,
+    status_code: int | None,
+    reason: str | None,
+    completed_at: datetime,
+) -> dict[str, Any]:
+    """A pagewire.alert_delivery/1 for one alert and one destination."""
+    return {
+        "schema": DELIVERY_SCHEMA,
+        "alert_id": alert["alert_id"],
+        "destination": destination,
+        "kind": kind,
+        "outcome": outcome,
+        "attempts": attempts,
+        "status_code": status_code,
+        "reason": reason,
+        "snapshot_id": alert["snapshot_id"],
+        "event_time": alert["event_time"],
+        "completed_at": format_instant(completed_at),
+    }
+
+
+def dead_letter(record: Any, *, reason: str, error: str, now: datetime) -> dict[str, Any]:
+    """The deliver-stage dead letter of an alerts record (kept whole); `error` must hold no URL or secret."""
+    return deadletter_message(
+        stage=STAGE,
+        reason=reason,
+        error=error,
+        topic=record.topic,
+        partition=record.partition,
+        offset=record.offset,
+        key=record.key,
+        value=record.value,
+        now=now,
+    )

@@ -1,0 +1,143 @@
+"""The alert sink: one delivery worker per destination, a shared producer for outcomes, lag and readiness."""
+
+import asyncio
+import logging
+import random
+from collections.abc import Callable, Sequence
+from contextlib import suppress
+
+import httpx
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+
+from services.common import kafka
+from services.common.catalog import load_catalog
+from services.common.lag import LagReporter, aiokafka_lag
+from services.common.observe import Readiness
+from services.common.settings import Settings
+from services.domain.errors import ConfigError
+from services.domain.fetch_policy import backoff_delay
+from services.sinks.alerts.client import DestinationClient
+from services.sinks.alerts.destinations_file import Target
+from services.sinks.alerts.worker import DestinationWorker, readiness_condition
+
+log = logging.getLogger(__name__)
+
+PRODUCER_CONDITION = "kafka"
+
+
+class AlertSink:
+    """Delivers the alerts topic to every destination until stop(); hand `readiness` to the probe server.
+
+    Each destination has its own consumer group and loop, so one that is down or slow delays only its
+    own alerts. `transport` replaces the HTTP transport (unit tests only).
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        targets: Sequence[Target],
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        names = [target.name for target in targets]
+        if not names:
+            raise ConfigError("alert sink: no destinations configured")
+        if len(set(names)) != len(names):
+            raise ConfigError("alert sink: destination names must be unique")
+        self._settings = settings
+        self._targets = tuple(targets)
+        self._transport = transport
+        self._jitter = jitter
+        catalog = load_catalog(settings.kafka.topic_prefix)
+        # a dead letter carries the original alert base64-encoded: allow what the deadletter topic accepts
+        deadletter_bytes = int(catalog.spec("deadletter").config.get("max.message.bytes", "0"))
+        self._request_bytes = max(settings.kafka.max_request_bytes, deadletter_bytes)
+        self.readiness = Readiness(PRODUCER_CONDITION, *(readiness_condition(name) for name in names))
+        self.workers: tuple[DestinationWorker, ...] = ()
+        self._stopping = asyncio.Event()
+
+    def stop(self) -> None:
+        """Stop every destination: no new attempt starts, an alert in flight is not committed."""
+        self._stopping.set()
+
+    async def run(self) -> None:
+        """Deliver until stop(); returns once every worker has stopped."""
+        producer = await self._start_producer()
+        if producer is None:
+            return
+        # the first destination by name dead-letters bad alert messages, so each is dead-lettered once
+        first = min(target.name for target in self._targets)
+        self.workers = tuple(
+            DestinationWorker(
+                self._settings,
+                target,
+                DestinationClient(target, transport=self._transport, jitter=self._jitter),
+                producer,
+                self.readiness,
+                reports_bad_input=target.name == first,
+                jitter=self._jitter,
+            )
+            for target in self._targets
+        )
+        lag = asyncio.create_task(self._report_lag())
+        try:
+            async with asyncio.TaskGroup() as group:
+                for worker in self.workers:
+                    group.create_task(worker.run(self._stopping), name=f"alerts-{worker.name}")
+        finally:
+            lag.cancel()
+            with suppress(asyncio.CancelledError):
+                await lag
+            self.readiness.set(PRODUCER_CONDITION, False)
+            await producer.stop()
+
+    async def _start_producer(self) -> AIOKafkaProducer | None:
+        failures = 0
+        while not self._stopping.is_set():
+            producer = kafka.producer(self._settings.kafka, max_request_size=self._request_bytes)
+            try:
+                await producer.start()
+            except KafkaError as exc:
+                await producer.stop()
+                alert_sink = self._settings.alert_sink
+                delay = backoff_delay(
+                    failures, alert_sink.backoff_base_seconds, alert_sink.backoff_max_seconds, self._jitter()
+                )
+                failures += 1
+                log.warning(
+                    "kafka not reachable", extra={"error": str(exc), "retry_in_seconds": round(delay, 3)}
+                )
+                with suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), delay)
+                continue
+            self.readiness.set(PRODUCER_CONDITION)
+            return producer
+        return None
+
+    async def _report_lag(self) -> None:
+        """Every destination reads the same partitions; the gauge shows the furthest behind of them."""
+        interval = self._settings.observability.lag_interval_seconds
+        reporter = LagReporter()
+        try:
+            while True:
+                worst: dict[tuple[str, int], int] = {}
+                for worker in self.workers:
+                    if worker.consumer is None:
+                        continue
+                    try:
+                        lags = await aiokafka_lag(worker.consumer, timeout=max(interval, 1.0))
+                    except Exception as exc:
+                        # e.g. the consumer stopped meanwhile: the next round measures again
+                        log.warning("consumer lag not measured", extra={"reason": type(exc).__name__})
+                        continue
+                    for partition, lag in lags.items():
+                        worst[partition] = max(worst.get(partition, 0), lag)
+                reporter.publish(worst)
+                with suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), interval)
+                if self._stopping.is_set():
+                    return
+        finally:
+            reporter.clear()

@@ -1,0 +1,264 @@
+"""One destination's loop: its own consumer group on the alerts topic, one alert at a time, in order."""
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Callable, Mapping
+from contextlib import suppress
+from datetime import UTC, datetime
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.errors import IllegalStateError, KafkaError
+
+from services.common import codec
+from services.common.catalog import load_catalog
+from services.common.deadletter import deadletter_key
+from services.common.logging import log_context
+from services.common.metrics import DEADLETTERED, DELIVERIES, DELIVERY_SECONDS, MESSAGES_CONSUMED
+from services.common.observe import Readiness
+from services.common.settings import Settings
+from services.domain.errors import SchemaError
+from services.domain.fetch_policy import backoff_delay
+from services.sinks.alerts.client import DeliveryAbandoned, DeliveryResult, DestinationClient
+from services.sinks.alerts.destinations_file import Target
+from services.sinks.alerts.records import STAGE, Outcome, dead_letter, delivery_message
+
+log = logging.getLogger(__name__)
+
+Output = tuple[str, bytes, dict[str, Any]]  # topic, key, message
+
+
+class DestinationWorker:
+    """Delivers every alert to one destination in partition order; a slow destination slows only itself.
+
+    The offset of an alert is committed once its outcome (delivered, dead-lettered or filtered) is on
+    Kafka, so a crash re-sends at most the alert in flight, with the same alert id. Only the worker with
+    `reports_bad_input` dead-letters undecodable alerts, so each lands in the deadletter topic once.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        target: Target,
+        client: DestinationClient,
+        producer: AIOKafkaProducer,
+        readiness: Readiness,
+        *,
+        reports_bad_input: bool,
+        jitter: Callable[[], float] = random.random,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._settings = settings
+        self._target = target
+        self._client = client
+        self._producer = producer
+        self._readiness = readiness
+        self._reports_bad_input = reports_bad_input
+        self._jitter = jitter
+        self._now = now
+        catalog = load_catalog(settings.kafka.topic_prefix)
+        self._alerts_topic = catalog.name("alerts")
+        self._alert_schema = catalog.spec("alerts").value
+        self._deliveries_topic = catalog.name("alerts.deliveries")
+        self._deadletter_topic = catalog.name("deadletter")
+        self.name = target.name
+        self.group = f"{settings.kafka.topic_prefix}{settings.alert_sink.group}-{target.name}"
+        self.condition = readiness_condition(target.name)
+        self.consumer: AIOKafkaConsumer | None = None
+        self._failures = 0
+
+    async def run(self, stopping: asyncio.Event) -> None:
+        """Consume and deliver until `stopping` is set; an alert in flight then is not committed."""
+        try:
+            consumer = await self._start_consumer(stopping)
+            if consumer is None:
+                return
+            self.consumer = consumer
+            self._readiness.set(self.condition)
+            try:
+                while not stopping.is_set():
+                    await self._poll_once(consumer, stopping)
+            finally:
+                self._readiness.set(self.condition, False)
+                self.consumer = None
+                await consumer.stop()
+        finally:
+            await self._client.aclose()
+
+    async def _start_consumer(self, stopping: asyncio.Event) -> AIOKafkaConsumer | None:
+        limits = self._target.destination.limits
+        while not stopping.is_set():
+            consumer = AIOKafkaConsumer(
+                self._alerts_topic,
+                bootstrap_servers=self._settings.kafka.bootstrap,
+                client_id=f"{self._settings.kafka.client_id}-alerts-{self.name}",
+                group_id=self.group,
+                enable_auto_commit=False,  # offsets move only once the outcome is on Kafka
+                auto_offset_reset="earliest",
+                isolation_level="read_committed",
+                # one alert may take its whole deadline; the group must not call that a dead consumer
+                max_poll_interval_ms=int((limits.deadline_seconds + limits.timeout_seconds + 60) * 1000),
+            )
+            try:
+                await consumer.start()
+            except KafkaError as exc:
+                await consumer.stop()
+                await self._back_off("kafka not reachable", exc, stopping)
+                continue
+            return consumer
+        return None
+
+    async def _poll_once(self, consumer: AIOKafkaConsumer, stopping: asyncio.Event) -> None:
+        poll_ms = int(self._settings.alert_sink.poll_timeout_seconds * 1000)
+        try:
+            # one record at a time: a stop or failure never leaves fetched alerts behind the position
+            batch = await consumer.getmany(timeout_ms=poll_ms, max_records=1)
+        except KafkaError as exc:
+            await self._back_off("kafka poll failed", exc, stopping)
+            return
+        for partition, records in batch.items():
+            for record in records:
+                try:
+                    done = await self._handle(consumer, record, stopping)
+                except Exception as exc:
+                    # a bug must not skip an alert either: hold it, say so loudly, try again later
+                    log.exception("handling an alert failed unexpectedly", extra={"destination": self.name})
+                    await self._back_off("alert held", exc, stopping)
+                    done = False
+                if not done:
+                    with suppress(IllegalStateError):  # revoked meanwhile: its next owner starts there
+                        consumer.seek(partition, record.offset)
+                    return
+
+    async def _handle(self, consumer: AIOKafkaConsumer, record: Any, stopping: asyncio.Event) -> bool:
+        """Deliver, dead-letter or filter one record, then commit it; False if it must be read again."""
+        arrived = time.monotonic()
+        MESSAGES_CONSUMED.labels(topic=record.topic).inc()
+        try:
+            alert = codec.decode(record.value, self._alert_schema)
+        except SchemaError as exc:
+            return await self._bad_input(consumer, record, exc, stopping)
+        with log_context(alert_id=alert["alert_id"], destination=self.name, partition=record.partition):
+            age = self._now().timestamp() - record.timestamp / 1000
+            rejection = self._target.destination.filter.rejection(alert, age)
+            if rejection is not None:
+                delivery = self._delivery(alert, "filtered", 0, None, rejection)
+                if not await self._publish([delivery], stopping):
+                    return False
+                DELIVERIES.labels(destination=self.name, outcome="filtered").inc()
+                log.debug("alert filtered", extra={"reason": rejection})
+                return await self._commit(consumer, record)
+            try:
+                result = await self._client.deliver(alert, stopping)
+            except DeliveryAbandoned:
+                log.info("delivery abandoned at stop; after a restart it is sent again with the same id")
+                return False
+            if not await self._publish(self._outputs(record, alert, result), stopping):
+                return False
+            self._count(result, time.monotonic() - arrived)
+            return await self._commit(consumer, record)
+
+    def _outputs(self, record: Any, alert: Mapping[str, Any], result: DeliveryResult) -> list[Output]:
+        if result.delivered:
+            return [self._delivery(alert, "delivered", result.attempts, result.status_code, None)]
+        error = f"destination {self.name!r}: {result.summary} after {result.attempts} attempt(s)"
+        letter = dead_letter(record, reason=str(result.reason), error=error, now=self._now())
+        return [
+            (self._deadletter_topic, deadletter_key(record.key, STAGE), letter),
+            self._delivery(alert, "dead_lettered", result.attempts, result.status_code, result.summary),
+        ]
+
+    def _count(self, result: DeliveryResult, seconds: float) -> None:
+        context = {"attempts": result.attempts, "status_code": result.status_code}
+        if result.delivered:
+            DELIVERIES.labels(destination=self.name, outcome="delivered").inc()
+            DELIVERY_SECONDS.labels(destination=self.name).observe(seconds)
+            log.info("alert delivered", extra=context)
+        else:
+            DELIVERIES.labels(destination=self.name, outcome="dead_lettered").inc()
+            DEADLETTERED.labels(stage=STAGE, reason=str(result.reason)).inc()
+            log.warning("alert dead-lettered", extra={**context, "reason": result.summary})
+
+    async def _bad_input(
+        self, consumer: AIOKafkaConsumer, record: Any, exc: SchemaError, stopping: asyncio.Event
+    ) -> bool:
+        if self._reports_bad_input:
+            letter = dead_letter(record, reason=exc.reason, error=str(exc), now=self._now())
+            key = deadletter_key(record.key, STAGE)
+            if not await self._publish([(self._deadletter_topic, key, letter)], stopping):
+                return False
+            DEADLETTERED.labels(stage=STAGE, reason=exc.reason).inc()
+            source = {"topic": record.topic, "partition": record.partition, "offset": record.offset}
+            log.warning("alert dead-lettered", extra={"stage": STAGE, "reason": exc.reason, **source})
+        return await self._commit(consumer, record)
+
+    def _delivery(
+        self,
+        alert: Mapping[str, Any],
+        outcome: Outcome,
+        attempts: int,
+        status: int | None,
+        reason: str | None,
+    ) -> Output:
+        message = delivery_message(
+            alert,
+            destination=self.name,
+            kind=self._target.destination.kind,
+            outcome=outcome,
+            attempts=attempts,
+            status_code=status,
+            reason=reason,
+            completed_at=self._now(),
+        )
+        return self._deliveries_topic, str(alert["alert_id"]).encode(), message
+
+    async def _publish(self, outputs: list[Output], stopping: asyncio.Event) -> bool:
+        """Put every output on Kafka, retrying until acknowledged; False if a stop came first."""
+        while True:
+            try:
+                sent = [
+                    await self._producer.send(topic, codec.encode(message), key=key)
+                    for topic, key, message in outputs
+                ]
+                await asyncio.gather(*sent)
+            except KafkaError as exc:
+                if not await self._back_off("outcome not published, alert held", exc, stopping):
+                    return False
+                continue
+            self._failures = 0
+            return True
+
+    async def _commit(self, consumer: AIOKafkaConsumer, record: Any) -> bool:
+        partition = TopicPartition(record.topic, record.partition)
+        try:
+            await consumer.commit({partition: record.offset + 1})
+        except (KafkaError, IllegalStateError) as exc:
+            # e.g. a rebalance moved the partition: its next owner sends this alert again, same id
+            log.warning("offset not committed", extra={"error": str(exc), "offset": record.offset})
+        return True
+
+    async def _back_off(self, what: str, exc: BaseException, stopping: asyncio.Event) -> bool:
+        """Wait before trying again; False when a stop came during the wait."""
+        limits = self._target.destination.limits
+        delay = backoff_delay(
+            self._failures, limits.backoff_base_seconds, limits.backoff_max_seconds, self._jitter()
+        )
+        self._failures += 1
+        log.warning(
+            what,
+            extra={
+                "destination": self.name,
+                "error": type(exc).__name__,
+                "retry_in_seconds": round(delay, 3),
+            },
+        )
+        with suppress(TimeoutError):
+            await asyncio.wait_for(stopping.wait(), delay)
+        return not stopping.is_set()
+
+
+def readiness_condition(destination: str) -> str:
+    """The /readyz condition that holds while a destination's consumer runs."""
+    return f"destination {destination}"
