@@ -1,63 +1,45 @@
-"""A real local HTTP server for producer tests: scripted responses on 127.0.0.1, every request recorded."""
+"""The original page's expected parse, shared by the parser, CLI and sample tests."""
 
-import asyncio
-import ssl
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
-from aiohttp import web
+REPO = Path(__file__).resolve().parents[2]
+SEED = REPO / "samples" / "seed.txt"
+SEED_HTML = REPO / "tests" / "fixtures" / "pages" / "seed.html"
 
-Responder = Callable[[web.Request, "PageServer"], Awaitable[web.StreamResponse]]
-
-
-@dataclass
-class PageServer:
-    """The server's URL, the headers of every request it got, and an event per request count."""
-
-    url: str
-    requests: list[dict[str, str]] = field(default_factory=list)
-    release: asyncio.Event = field(default_factory=asyncio.Event)
-    _arrived: asyncio.Condition = field(default_factory=asyncio.Condition)
-
-    async def wait_for_requests(self, count: int, timeout: float = 30.0) -> None:
-        async with self._arrived:
-            await asyncio.wait_for(self._arrived.wait_for(lambda: len(self.requests) >= count), timeout)
-
-    async def record(self, request: web.Request) -> None:
-        async with self._arrived:
-            self.requests.append(dict(request.headers))
-            self._arrived.notify_all()
-
-    async def hold(self) -> web.StreamResponse:
-        """Answer only once the test is over: a fetch still in flight when a stop signal comes."""
-        await self.release.wait()
-        return web.Response(status=503)
+SEED_TITLES = [
+    "Kyrgyzstan Backs Turkish Arms Embargo Against Israel",
+    "How Central Asia Is Shifting From Russia Towards Turkey",
+    "Kazakhstan May Manufacture Turkish Bayraktar Drones",
+    "Turkish Influencers to Help Open Kyrgyzstan to the World",
+    "Agreement by Kazakhstan and Turkey on Air Transit",
+    "Turkmenistan and EU Launch Ambitious Green Development Project for 2024-2028",
+]
 
 
-@asynccontextmanager
-async def page_server(
-    respond: Responder, path: str = "/listing", tls: ssl.SSLContext | None = None
-) -> AsyncIterator[PageServer]:
-    """Serve `respond(request, server)` at `path` on a random port of 127.0.0.1; len(server.requests)
-    is the number of this request, counting from 1."""
-    server: PageServer | None = None
+def seed_json() -> dict[str, Any]:
+    """What `pagewire parse --json samples/seed.txt` must print.
 
-    async def handle(request: web.Request) -> web.StreamResponse:
-        assert server is not None
-        await server.record(request)
-        return await respond(request, server)
-
-    app = web.Application()
-    app.router.add_get(path, handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=tls)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    server = PageServer(f"{'https' if tls else 'http'}://{host}:{port}{path}")
-    try:
-        yield server
-    finally:
-        server.release.set()  # lets a held request finish, so cleanup does not wait on it
-        await runner.cleanup()
+    Each body is its line of the seed with whitespace runs (no-break spaces included) collapsed to one space;
+    in the seed, titles are on lines 45, 49, ... 65 and each body on the second line after its title.
+    """
+    lines = SEED.read_text(encoding="utf-8").split("\n")
+    bodies = [" ".join(lines[number].split()) for number in range(46, 67, 4)]
+    assert [lines[number] for number in range(44, 65, 4)] == SEED_TITLES
+    return {
+        "ticker": [
+            {"pair": "KGS/USD", "base": "KGS", "quote": "USD", "rate": "0.01144", "change_pct": "0"},
+            {"pair": "KZT/USD", "base": "KZT", "quote": "USD", "rate": "0.00200", "change_pct": "0"},
+            {"pair": "TJS/USD", "base": "TJS", "quote": "USD", "rate": "0.09156", "change_pct": "-0.11"},
+            {"pair": "UZS/USD", "base": "UZS", "quote": "USD", "rate": "0.00008", "change_pct": "0"},
+            {"pair": "TMT/USD", "base": "TMT", "quote": "USD", "rate": "0.28530", "change_pct": "-0.14"},
+        ],
+        "ticker_repeats": 8,
+        "listing_date": "2025-02-19",
+        "pagination": {"first": 1, "last": 6, "total": 131},
+        "articles": [
+            {"title": title, "body": body, "dateline": None, "truncated": title == SEED_TITLES[1]}
+            for title, body in zip(SEED_TITLES, bodies, strict=True)
+        ],
+        "warnings": [],
+    }

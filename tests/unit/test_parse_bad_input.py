@@ -1,0 +1,103 @@
+"""Bodies that are not pages: a clear ParseError (or an empty page), quickly, never a crash or a hang."""
+
+import time
+
+import pytest
+
+from services.domain.errors import ParseError
+from services.domain.page_html import estimated_depth
+from services.domain.page_parse import parse_page
+
+
+def parse_error(body: bytes, content_type: str | None = None) -> ParseError:
+    with pytest.raises(ParseError) as error:
+        parse_page(body, content_type, None)
+    return error.value
+
+
+def test_empty_body() -> None:
+    error = parse_error(b"")
+
+    assert (str(error), error.reason) == ("empty body: nothing to parse", "empty_body")
+
+
+def test_whitespace_only_body() -> None:
+    error = parse_error(b" \n\t\r\n ")
+
+    assert (str(error), error.reason) == ("empty body: only whitespace", "empty_body")
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary body: looks like a PNG image, not a page"),
+        (
+            b"\x1f\x8b\x08\x00\x00\x00\x00\x00",
+            "binary body: looks like gzip-compressed data (Content-Encoding not undone?), not a page",
+        ),
+        (b"<html>\x00\x01\x02</html>", "binary body: NUL byte at offset 6, not a page"),
+        (bytes(range(1, 32)) * 4, "binary body: 108 control bytes in the first 124, not a page"),
+    ],
+)
+def test_binary_bodies(body: bytes, message: str) -> None:
+    error = parse_error(body)
+
+    assert (str(error), error.reason) == (message, "binary_body")
+
+
+def test_invalid_utf8() -> None:
+    error = parse_error("• KGS/USD = 0.01144 0%\nKyrgyz".encode() + b"\xff\xfe tail", "text/plain")
+
+    assert str(error) == "body is not valid utf-8: byte b'\\xff' at offset 31 (invalid start byte)"
+    assert error.reason == "undecodable_body"
+
+
+def test_fifty_megabyte_body_is_refused_at_once() -> None:
+    body = b"\xe2\x80\xa2 KGS/USD = 0.01144 0%\n" * (50 * 1024 * 1024 // 26)
+    started = time.perf_counter()
+
+    error = parse_error(body)
+
+    assert time.perf_counter() - started < 0.5
+    assert str(error) == f"body too large: {len(body)} bytes, the limit is 8388608"
+    assert error.reason == "body_too_large"
+
+
+def test_html_without_text_is_an_empty_page_with_a_warning() -> None:
+    html = b"<html><head><title>x</title><script>var a = 1;</script></head><body><div><img src=a.png></div>"
+
+    assert parse_page(html, "text/html", None).to_json() == {
+        "ticker": [],
+        "ticker_repeats": 0,
+        "listing_date": None,
+        "pagination": None,
+        "articles": [],
+        "warnings": ["no text found on the page"],
+    }
+
+
+@pytest.mark.parametrize("depth", [600, 100_000])
+def test_deeply_nested_html_is_refused_quickly(depth: int) -> None:
+    html = ("<div>" * depth + "<h2>Deep Story Title</h2><p>Deep body.</p>" + "</div>" * depth).encode()
+    started = time.perf_counter()
+
+    error = parse_error(html, "text/html")
+
+    assert time.perf_counter() - started < 2
+    assert (str(error), error.reason) == ("HTML nested deeper than 512 elements", "html_too_deep")
+
+
+def test_nesting_real_pages_use_parses() -> None:
+    html = "<section>" * 300 + "<h2>Nested Story Title</h2><p>Nested body.</p>" + "</section>" * 300
+
+    page = parse_page(html.encode(), "text/html", None)
+
+    assert [(a.title, a.body) for a in page.articles] == [("Nested Story Title", "Nested body.")]
+
+
+def test_unclosed_paragraphs_and_list_items_add_no_depth() -> None:
+    html = "<ul>" + "<li>item" * 10_000 + "</ul>" + "<p>para" * 10_000
+
+    assert estimated_depth(html) == 1
+    # The script is one level inside the div; the "<b" in its code and the tag in the comment are not tags.
+    assert estimated_depth("<div><script>if (a<b) {}</script><!-- <div> --></div>") == 2

@@ -1,0 +1,70 @@
+"""Charsets and content types: which bytes become which text, and when a body is HTML."""
+
+import codecs
+
+import pytest
+
+from services.domain.errors import ParseError
+from services.domain.page_decode import decode_body
+from services.domain.page_parse import parse_page
+
+CYRILLIC_PAGE = (
+    "• KGS/USD = 0.01144 0%\n\nКыргызстан Подписал Соглашение\n\nСоглашение подписано в Бишкеке.\n"
+)
+
+
+def test_charset_argument_decides() -> None:
+    page = parse_page(CYRILLIC_PAGE.encode("cp1251"), "text/plain", "windows-1251")
+
+    assert [(a.title, a.body) for a in page.articles] == [
+        ("Кыргызстан Подписал Соглашение", "Соглашение подписано в Бишкеке.")
+    ]
+
+
+def test_content_type_charset_parameter_is_used_when_no_charset_is_given() -> None:
+    decoded = decode_body(CYRILLIC_PAGE.encode("cp1251"), 'text/plain; charset="Windows-1251"', None)
+
+    assert decoded.text == CYRILLIC_PAGE
+    assert decoded.charset == "cp1251"
+    assert decoded.is_html is False
+
+
+@pytest.mark.parametrize(
+    "meta",
+    [
+        '<meta charset="windows-1251">',
+        '<meta http-equiv="Content-Type" content="text/html; charset=windows-1251">',
+    ],
+)
+def test_html_meta_charset_is_used_when_nothing_else_says(meta: str) -> None:
+    html = (
+        f"<html><head>{meta}</head><body><h2>Бишкек Принимает Форум</h2><p>Форум открылся.</p></body></html>"
+    )
+
+    page = parse_page(html.encode("cp1251"), None, None)
+
+    assert [(a.title, a.body) for a in page.articles] == [("Бишкек Принимает Форум", "Форум открылся.")]
+
+
+def test_byte_order_mark_wins_and_is_dropped() -> None:
+    utf16 = codecs.BOM_UTF16_LE + CYRILLIC_PAGE.encode("utf-16-le")
+    utf8 = codecs.BOM_UTF8 + CYRILLIC_PAGE.encode("utf-8")
+
+    assert decode_body(utf16, "text/plain", "latin-1").text == CYRILLIC_PAGE
+    assert decode_body(utf8, None, None).text == CYRILLIC_PAGE
+
+
+def test_without_content_type_a_leading_tag_means_html() -> None:
+    assert decode_body(b"  <!doctype html><p>x</p>", None, None).is_html is True
+    assert (
+        decode_body(b"\xe2\x80\xa2 KGS/USD = 0.01144 0%", "application/octet-stream", None).is_html is False
+    )
+    assert decode_body(b"<p>x</p>", "text/plain", None).is_html is False
+
+
+def test_unknown_charset_is_a_clear_error() -> None:
+    with pytest.raises(ParseError) as error:
+        decode_body(b"text", "text/plain; charset=klingon-8", None)
+
+    assert str(error.value) == "unknown charset 'klingon-8'"
+    assert error.value.reason == "unknown_charset"
