@@ -5,8 +5,13 @@ from typing import Any
 
 import orjson
 
+from services.common import codec
+from services.common.catalog import Catalog
+from services.common.settings import Settings
 from services.sinks.storage.database import Database
+from services.sinks.storage.tables import TABLES
 from tests.conftest import REPO
+from tests.support.kafka import send
 
 EXAMPLES = REPO / "schemas" / "examples"
 SNAP_A = "a" * 64
@@ -113,6 +118,12 @@ def corpus() -> dict[str, list[dict[str, Any]]]:
     }
 
 
+async def produce(settings: Settings, catalog: Catalog, messages: dict[str, list[dict[str, Any]]]) -> None:
+    """Send messages to their catalog topics, keyed as the catalog says, and wait for the broker's ack."""
+    for name, sent in messages.items():
+        await send(settings.kafka, catalog.name(name), [(key_of(name, m), codec.encode(m)) for m in sent])
+
+
 def key_of(topic: str, message: dict[str, Any]) -> bytes:
     """The Kafka key the catalog names for each topic."""
     if topic in {"ticker.rows", "rates.deltas", "ticker.staleness"}:
@@ -170,6 +181,14 @@ async def stored_messages(database: Database) -> dict[str, list[dict[str, Any]]]
         _message("alert_delivery", row) for row in await rows("alert_deliveries", "alert_id, destination")
     ]
     return found
+
+
+async def dump(database: Database) -> dict[str, list[dict[str, Any]]]:
+    """Every row of every table as stored, ordered by natural key."""
+    return {
+        table.name: await database.fetch(f"SELECT * FROM {table.name} ORDER BY {', '.join(table.key)}")
+        for table in TABLES
+    }
 
 
 def by_key(messages: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:

@@ -3,8 +3,8 @@
 import os
 import sqlite3
 import uuid
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, closing
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -25,11 +25,13 @@ POSTGRES_VARIABLE = "PAGEWIRE_TEST_POSTGRES_URL"
 
 @dataclass(frozen=True)
 class Target:
-    """One test database: its PAGEWIRE_DATABASE_URL and `outage()`, which takes it down for a while."""
+    """One test database: its PAGEWIRE_DATABASE_URL, `outage()` that takes it down for a while, and
+    `run_sql(statement)` that runs setup SQL on it directly, as an operator would."""
 
     dialect: str
     url: str
     outage: Callable[[], AbstractAsyncContextManager[None]]
+    run_sql: Callable[[str], Awaitable[None]]
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -97,7 +99,11 @@ def _sqlite_target(path: Path) -> Target:
             blocker.execute("ROLLBACK")
             blocker.close()
 
-    return Target("sqlite", f"sqlite:///{path}", outage)
+    async def run_sql(statement: str) -> None:
+        with closing(sqlite3.connect(path, isolation_level=None)) as connection:
+            connection.execute(statement)
+
+    return Target("sqlite", f"sqlite:///{path}", outage, run_sql)
 
 
 def _postgres_target(admin: str, name: str) -> Target:
@@ -115,7 +121,11 @@ def _postgres_target(admin: str, name: str) -> Target:
             allow = sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS true").format(sql.Identifier(name))
             await _admin(admin, allow)
 
-    return Target("postgresql", url, outage)
+    async def run_sql(statement: str) -> None:
+        async with await psycopg.AsyncConnection.connect(url, autocommit=True) as connection:
+            await connection.execute(statement)
+
+    return Target("postgresql", url, outage, run_sql)
 
 
 async def _admin(url: str, statement: sql.Composed) -> None:

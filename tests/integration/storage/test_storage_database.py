@@ -13,7 +13,7 @@ from services.sinks.storage.rows import RowBatch
 from services.sinks.storage.sql import Statement, upsert_sql, write_statements
 from services.sinks.storage.tables import TABLES, TICKER_ROWS
 from tests.integration.storage.conftest import Target
-from tests.support.storage import by_key, corpus, example, stored_messages, varied
+from tests.support.storage import by_key, corpus, dump, example, stored_messages, varied
 
 TABLE_NAMES = [table.name for table in TABLES]
 
@@ -23,14 +23,6 @@ async def write(database: Database, messages: list[dict[str, Any]]) -> None:
     for message in messages:
         batch.add(message)
     await database.execute(write_statements(batch, database.dialect))
-
-
-async def dump(database: Database) -> dict[str, list[dict[str, Any]]]:
-    """Every row of every table as stored, ordered by natural key."""
-    return {
-        table.name: await database.fetch(f"SELECT * FROM {table.name} ORDER BY {', '.join(table.key)}")
-        for table in TABLES
-    }
 
 
 def every_message() -> list[dict[str, Any]]:

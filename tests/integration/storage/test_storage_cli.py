@@ -1,0 +1,143 @@
+"""`pagewire sink storage` as a process (stops cleanly on SIGTERM) and `pagewire query` output, exactly."""
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import orjson
+
+from services.common.catalog import load_catalog
+from services.common.settings import Settings
+from services.sinks.storage.sink import STORED_TOPICS
+from tests.conftest import REPO
+from tests.integration.storage.conftest import Target
+from tests.support.consumer_groups import wait_caught_up
+from tests.support.storage import SNAP_A, SNAP_B, corpus, example, produce
+
+PAGEWIRE = Path(sys.executable).parent / "pagewire"
+
+
+async def pagewire(env: dict[str, str], *args: str) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(
+        PAGEWIRE,
+        *args,
+        env={**os.environ, **env},
+        cwd=REPO,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+async def json_lines(env: dict[str, str], *args: str) -> list[dict[str, Any]]:
+    code, out, err = await pagewire(env, "query", *args, "--json")
+    assert (code, err) == (0, "")
+    return [orjson.loads(line) for line in out.splitlines()]
+
+
+def rate(pair: str, value: str, change: str, when: str, snapshot: str = SNAP_A) -> dict[str, Any]:
+    fields = ("site", "pair", "rate", "change_pct", "event_time", "snapshot_id")
+    return dict(zip(fields, ("timesca.com", pair, value, change, when, snapshot), strict=True))
+
+
+async def test_the_sink_process_stores_stops_on_sigterm_and_query_prints_what_it_stored(
+    sink_env: dict[str, str], target: Target
+) -> None:
+    settings = Settings.load(sink_env)
+    catalog = load_catalog(settings.kafka.topic_prefix)
+    await produce(settings, catalog, corpus())
+    sink = await asyncio.create_subprocess_exec(
+        PAGEWIRE, "sink", "storage", env={**os.environ, **sink_env}, cwd=REPO, stderr=asyncio.subprocess.PIPE
+    )
+    await wait_caught_up(settings.kafka, settings.kafka.topic_prefix + "storage", catalog, STORED_TOPICS)
+    sink.send_signal(signal.SIGTERM)
+    _, logs = await asyncio.wait_for(sink.communicate(), 30)
+
+    assert sink.returncode == 0
+    assert b'"storage sink stopped"' in logs
+    password = urlsplit(target.url).password
+    assert password is None or password.encode() not in logs
+
+    assert await json_lines(sink_env, "rates") == [
+        rate("KGS/USD", "0.01146", "0.17", "2025-02-19T07:00:00Z"),
+        rate("KZT/USD", "0.00196", "1.20", "2025-02-19T07:00:00.500000Z"),
+        rate("TJS/USD", "0.09156", "-0.11", "2025-02-19T06:00:00Z"),
+        rate("UZS/USD", "0.00008", "-0", "2025-02-19T06:00:00Z", SNAP_B),
+    ]
+    assert await json_lines(sink_env, "rates", "--pair", "kgs/usd", "--since", "2025-02-19") == [
+        rate("KGS/USD", "0.01146", "0.17", "2025-02-19T07:00:00Z"),
+        rate("KGS/USD", "0.01144", "0", "2025-02-19T06:00:00Z"),
+    ]
+    assert await json_lines(sink_env, "rates", "--since", "2025-02-19T07:00:00.000001Z", "--limit", "1") == [
+        rate("KZT/USD", "0.00196", "1.20", "2025-02-19T07:00:00.500000Z")
+    ]
+    assert await json_lines(sink_env, "deltas", "--pair", "UZS/USD") == [
+        {
+            "site": "timesca.com",
+            "pair": "UZS/USD",
+            "event_time": "2025-02-19T08:00:00.250000Z",
+            "previous_rate": "0.00008",
+            "rate": "0.00009",
+            "change": "0.00001",
+            "change_pct": "12.5",
+            "change_ticks": 1,
+            "reported_change_pct": "-0",
+            "quantised": True,
+            "snapshot_id": example("rate_delta")["snapshot_id"],
+        }
+    ]
+    article = example("article")
+    assert await json_lines(sink_env, "articles", "--label", "turkey") == [
+        {
+            "article_id": article["article_id"],
+            "revision": 2,
+            "site": "timesca.com",
+            "title": article["title"],
+            "body": "A changed body.",
+            "truncated": False,
+            "first_seen": "2025-02-19T06:00:00Z",
+            "event_time": "2025-02-19T09:00:00Z",
+            "snapshot_id": article["snapshot_id"],
+            "labels": {"countries": ["turkey"], "subjects": ["security-defense"]},
+        }
+    ]
+    # the latest revision dropped the label: the article is no longer about Kazakhstan
+    assert await json_lines(sink_env, "articles", "--label", "kazakhstan") == []
+    alerts = await json_lines(sink_env, "alerts")
+    assert [(a["alert_id"], a["status"], a["time_window"], a["value"], a["deliveries"]) for a in alerts] == [
+        ("1" * 32, "resolved", None, None, {}),
+        (
+            example("alert")["alert_id"],
+            "firing",
+            "1h",
+            "1.748252",
+            {"hooks": "dead_lettered", "ops-slack": "delivered"},
+        ),
+    ]
+
+    code, table, _ = await pagewire(sink_env, "query", "rates", "--pair", "UZS/USD")
+    assert code == 0
+    assert [line.split() for line in table.splitlines() if "UZS/USD" in line] == [
+        ["timesca.com", "UZS/USD", "0.00008", "-0", "2025-02-19T06:00:00Z"]
+    ]
+
+
+async def test_query_names_a_missing_or_empty_database_instead_of_making_one(tmp_path: Path) -> None:
+    missing = tmp_path / "none.db"
+    code, _, err = await pagewire({"PAGEWIRE_DATABASE_URL": f"sqlite:///{missing}"}, "query", "rates")
+
+    assert (code, err) == (1, f"Error: {missing}: no such database file\n")
+    assert not missing.exists()
+
+
+async def test_query_refuses_a_bad_since() -> None:
+    code, _, err = await pagewire({}, "query", "deltas", "--since", "yesterday")
+
+    assert code == 2
+    assert "--since 'yesterday': expected e.g. 24h, 7d, 2025-02-19 or 2025-02-19T06:00:00Z" in err
