@@ -9,6 +9,7 @@ import click
 
 from services.cli import sink_alerts_cmd
 from services.common.logging import configure_logging
+from services.common.observe import serve_observability
 from services.common.settings import Settings
 from services.domain.errors import PagewireError
 from services.sinks.storage.connect import open_database
@@ -29,14 +30,25 @@ def storage(settings: Settings) -> None:
 
     SQLite by default (PAGEWIRE_HOME/pagewire.db), PostgreSQL when PAGEWIRE_DATABASE_URL is
     postgresql://...; the schema is created or upgraded first. Replays leave the tables unchanged.
+    Serves /metrics, /healthz and /readyz on PAGEWIRE_OBSERVE_STORAGE_SINK_PORT.
     """
     configure_logging(settings)
     try:
         sink = StorageSink(settings, open_database(settings))
     except PagewireError as exc:
         raise click.ClickException(str(exc)) from exc
+    observe = settings.observability
+
+    async def run() -> None:
+        # the probes answer from the start; /readyz names what the sink still waits for
+        async with serve_observability(observe, observe.storage_sink_port, ready=sink.readiness):
+            await sink.run()
+
     log.info("storage sink starting", extra={"group": sink.group})
-    run_until_signalled(sink.run, sink.stop)
+    try:
+        run_until_signalled(run, sink.stop)
+    except PagewireError as exc:
+        raise click.ClickException(str(exc)) from exc
     log.info("storage sink stopped")
 
 

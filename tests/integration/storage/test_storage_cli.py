@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpx
 import orjson
 
 from services.common.catalog import load_catalog
@@ -41,6 +42,16 @@ async def json_lines(env: dict[str, str], *args: str) -> list[dict[str, Any]]:
     return [orjson.loads(line) for line in out.splitlines()]
 
 
+async def observability_url(process: asyncio.subprocess.Process) -> str:
+    """The url the process logs once its /metrics, /healthz and /readyz server listens."""
+    assert process.stderr is not None
+    while line := await asyncio.wait_for(process.stderr.readline(), 30):
+        event = orjson.loads(line)
+        if event.get("event") == "observability server listening":
+            return str(event["url"])
+    raise AssertionError("the sink exited before serving its probes")
+
+
 def rate(pair: str, value: str, change: str, when: str, snapshot: str = SNAP_A) -> dict[str, Any]:
     fields = ("site", "pair", "rate", "change_pct", "event_time", "snapshot_id")
     return dict(zip(fields, ("timesca.com", pair, value, change, when, snapshot), strict=True))
@@ -52,17 +63,27 @@ async def test_the_sink_process_stores_stops_on_sigterm_and_query_prints_what_it
     settings = Settings.load(sink_env)
     catalog = load_catalog(settings.kafka.topic_prefix)
     await produce(settings, catalog, corpus())
+    env = {**os.environ, **sink_env, "PAGEWIRE_OBSERVE_STORAGE_SINK_PORT": "0"}
     sink = await asyncio.create_subprocess_exec(
-        PAGEWIRE, "sink", "storage", env={**os.environ, **sink_env}, cwd=REPO, stderr=asyncio.subprocess.PIPE
+        PAGEWIRE, "sink", "storage", env=env, cwd=REPO, stderr=asyncio.subprocess.PIPE
     )
-    await wait_caught_up(settings.kafka, settings.kafka.topic_prefix + "storage", catalog, STORED_TOPICS)
+    url = await observability_url(sink)
+    group = settings.kafka.topic_prefix + "storage"
+    await wait_caught_up(settings.kafka, group, catalog, STORED_TOPICS)
+    async with httpx.AsyncClient(base_url=url) as client:
+        ready = (await client.get("/readyz")).json()
+        metrics = (await client.get("/metrics")).text
     sink.send_signal(signal.SIGTERM)
-    _, logs = await asyncio.wait_for(sink.communicate(), 30)
+    _, rest = await asyncio.wait_for(sink.communicate(), 30)
+    logs = rest.decode()
 
+    assert ready == {"ready": True, "conditions": {"database": True, "kafka": True}}
+    consumed = f'pagewire_messages_consumed_total{{topic="{catalog.name("articles")}"}} 3.0'
+    assert consumed in metrics.splitlines()
     assert sink.returncode == 0
-    assert b'"storage sink stopped"' in logs
+    assert '"storage sink stopped"' in logs
     password = urlsplit(target.url).password
-    assert password is None or password.encode() not in logs
+    assert password is None or password not in logs
 
     assert await json_lines(sink_env, "rates") == [
         rate("KGS/USD", "0.01146", "0.17", "2025-02-19T07:00:00Z"),
