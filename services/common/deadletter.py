@@ -1,4 +1,4 @@
-"""The dead-letter envelope (pagewire.deadletter/1): input a stage could not process, whole, with the reason."""
+"""The dead-letter envelope (pagewire.deadletter/1): input a stage could not process, kept whole, and why."""
 
 import base64
 import re
@@ -37,6 +37,21 @@ def deadletter_message(
         "snapshot_id": snapshot_id_of(value),
         "event_time": format_instant(now),
     }
+
+
+def deadletter_of(record: Any, *, stage: str, reason: str, error: str, now: datetime) -> dict[str, Any]:
+    """The envelope for a consumed Kafka record: anything with topic, partition, offset, key and value."""
+    return deadletter_message(
+        stage=stage,
+        reason=reason,
+        error=error,
+        topic=record.topic,
+        partition=record.partition,
+        offset=record.offset,
+        key=record.key,
+        value=record.value,
+        now=now,
+    )
 
 
 def deadletter_key(key: bytes | None, stage: str) -> bytes:

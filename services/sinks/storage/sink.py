@@ -14,7 +14,7 @@ from aiokafka.errors import IllegalStateError, KafkaError
 
 from services.common import codec, kafka
 from services.common.catalog import load_catalog
-from services.common.deadletter import deadletter_key, deadletter_message
+from services.common.deadletter import deadletter_key, deadletter_of
 from services.common.lag import report_consumer_lag
 from services.common.metrics import DEADLETTERED, MESSAGES_CONSUMED, STORAGE_BATCH_ROWS, STORAGE_WRITE_SECONDS
 from services.common.observe import Readiness
@@ -209,16 +209,8 @@ class StorageSink:
         sent = []
         for item in rejected:
             record = item.record
-            envelope = deadletter_message(
-                stage=STAGE,
-                reason=item.reason,
-                error=item.error,
-                topic=record.topic,
-                partition=record.partition,
-                offset=record.offset,
-                key=record.key,
-                value=record.value,
-                now=datetime.now(UTC),
+            envelope = deadletter_of(
+                record, stage=STAGE, reason=item.reason, error=item.error, now=datetime.now(UTC)
             )
             key = deadletter_key(record.key, STAGE)
             sent.append(await producer.send(self._deadletter_topic, codec.encode(envelope), key=key))

@@ -192,3 +192,23 @@ async def test_a_database_outage_holds_the_offsets_and_nothing_is_lost(
 
 def _b64(raw: bytes) -> str:
     return base64.b64encode(raw).decode()
+
+
+async def test_a_sink_started_while_the_database_is_down_waits_for_it_then_stores(
+    sink_env: dict[str, str], target: Target
+) -> None:
+    settings, catalog = setup(sink_env)
+    rows = {"ticker.rows": corpus()["ticker.rows"]}
+    await produce(settings, catalog, rows)
+    sink = StorageSink(settings, open_database(settings))
+
+    async with target.outage():
+        task = asyncio.create_task(sink.run())
+        await asyncio.sleep(2)
+        assert sink.readiness().conditions == {"database": False, "kafka": False}
+    await wait_caught_up(settings.kafka, sink.group, catalog, STORED_TOPICS)
+    sink.stop()
+    await asyncio.wait_for(task, 30)
+
+    stored, _ = await read_back(settings)
+    assert stored["ticker.rows"] == by_key(rows)["ticker.rows"]
