@@ -15,6 +15,7 @@ from services.cli import (
     schemas_cmd,
     sink_cmd,
     topics_cmd,
+    worker_cmd,
 )
 from services.common.settings import Settings
 from services.domain.errors import PagewireError
@@ -47,6 +48,7 @@ for module in (
     query_cmd,
     schemas_cmd,
     parse_cmd,
+    worker_cmd,
 ):
     cli.add_command(module.command)
 

@@ -16,7 +16,15 @@ from pathlib import Path
 from typing import Any, Self
 from urllib.parse import urlsplit, urlunsplit
 
+from services.common.paths import DATA_DIR
 from services.domain.errors import ConfigError
+from services.domain.stream_rules import (
+    DEFAULT_HISTORY_LIMIT,
+    DEFAULT_QUANTISATION_THRESHOLD,
+    DEFAULT_STALE_AFTER,
+    DEFAULT_WINDOWS,
+    StreamRules,
+)
 
 
 class Secret:
@@ -241,6 +249,38 @@ class WorkerSettings:
         default_factory=lambda: _default_home() / "state",
         metadata=_setting("PAGEWIRE_STATE_DIR", "where the worker keeps its local table state (RocksDB)"),
     )
+    windows: str = field(
+        default=DEFAULT_WINDOWS,
+        metadata=_setting("PAGEWIRE_WINDOWS", "rate-move windows of each delta, comma separated (s/m/h/d/w)"),
+    )
+    stale_after: str = field(
+        default=DEFAULT_STALE_AFTER,
+        metadata=_setting("PAGEWIRE_STALE_AFTER", "a pair with no observation for this long is stale"),
+    )
+    quantisation_threshold: str = field(
+        default=DEFAULT_QUANTISATION_THRESHOLD,
+        metadata=_setting(
+            "PAGEWIRE_QUANTISATION_THRESHOLD", "a move of one tick above this percent is flagged quantised"
+        ),
+    )
+    history_limit: int = field(
+        default=DEFAULT_HISTORY_LIMIT,
+        metadata=_setting("PAGEWIRE_HISTORY_LIMIT", "most rate runs kept per pair for the windows"),
+    )
+    staleness_interval_seconds: float = field(
+        default=30.0,
+        metadata=_setting("PAGEWIRE_STALENESS_INTERVAL", "seconds between the staleness timer's checks"),
+    )
+    alert_rules: Path = field(
+        default=DATA_DIR / "alert_rules.yaml",
+        metadata=_setting("PAGEWIRE_ALERT_RULES", "alert rules file (YAML or TOML) the worker evaluates"),
+    )
+
+    def stream_rules(self) -> StreamRules:
+        """The windows, staleness, quantisation and history rules, parsed (ConfigError when invalid)."""
+        return StreamRules.parse(
+            self.windows, self.stale_after, self.quantisation_threshold, self.history_limit
+        )
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,32 @@
+"""Consumer lag of the worker's Faust consumer into pagewire_consumer_lag_messages (services.common.lag)."""
+
+import logging
+
+import faust
+
+from services.common.lag import LagReporter
+
+log = logging.getLogger(__name__)
+_REPORTER = LagReporter()
+
+
+async def report_lag(app: faust.App, topic: str) -> None:
+    """End offset (asked of the broker) minus the committed offset, per assigned partition of `topic`.
+
+    The end offsets come from the broker, not the last fetch, so a stuck worker's lag keeps growing;
+    committed offsets are Kafka's own measure of what the group has finished.
+    """
+    try:
+        assigned = [tp for tp in app.consumer.assignment() if tp.topic == topic]
+        ends = await app.consumer.highwaters(*assigned) if assigned else {}
+        lags: dict[tuple[str, int], int] = {}
+        for tp in assigned:
+            done = app.monitor.tp_committed_offsets.get(tp)
+            if done is None:
+                done = await app.consumer.position(tp)
+            if done is not None and tp in ends:
+                lags[(tp.topic, tp.partition)] = max(int(ends[tp]) - int(done), 0)
+        _REPORTER.publish(lags)
+    except Exception as exc:
+        # keep the last values; this line says why they stopped moving
+        log.warning("consumer lag not measured", extra={"reason": type(exc).__name__})

@@ -1,0 +1,85 @@
+"""The worker's output topics: every message schema-checked by the codec, queued without awaiting it."""
+
+import time
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import faust
+
+from services.common import codec
+from services.common.catalog import Catalog
+from services.common.metrics import END_TO_END_SECONDS
+from services.domain.errors import ConfigError
+from services.domain.taxonomy import Labels, Taxonomy
+
+#: the public topics the worker writes, by catalog name
+OUTPUT_TOPICS = (
+    "snapshots.parsed",
+    "ticker.rows",
+    "rates.deltas",
+    "ticker.staleness",
+    "articles",
+    "articles.unclassified",
+    "alerts",
+    "deadletter",
+)
+_FAMILIES = ("countries", "subjects")
+
+
+class Outputs:
+    """Faust topics of the catalog's public outputs, keyed by catalog name, plus article label routing."""
+
+    def __init__(self, app: faust.App, catalog: Catalog, taxonomy: Taxonomy) -> None:
+        names = list(OUTPUT_TOPICS)
+        self._label_topics: dict[tuple[str, str], str] = {}
+        for family in _FAMILIES:
+            for slug, spec in catalog.family(family).items():
+                self._label_topics[(family, slug)] = spec.name
+                names.append(spec.name)
+        _check_labels(taxonomy, self._label_topics)
+        self._topics = {
+            name: app.topic(catalog.name(name), key_serializer="raw", value_serializer="raw")
+            for name in names
+        }
+        # one histogram child per topic, looked up once rather than per message
+        self._latency = {name: END_TO_END_SECONDS.labels(topic=name) for name in names}
+
+    def emit(self, name: str, key: str, message: dict[str, Any], fetched_at: datetime | None) -> None:
+        """Validate and queue one message; the producer batches it and Faust flushes before committing."""
+        self.send_raw(name, key.encode(), codec.encode(message))
+        if fetched_at is not None:
+            self._latency[name].observe(max(0.0, time.time() - fetched_at.timestamp()))
+
+    def emit_many(
+        self, names: Iterable[str], key: str, message: dict[str, Any], fetched_at: datetime | None
+    ) -> None:
+        """The same message on several topics (an article and its label topics), validated once."""
+        value, raw_key = codec.encode(message), key.encode()
+        latency = None if fetched_at is None else max(0.0, time.time() - fetched_at.timestamp())
+        for name in names:
+            self.send_raw(name, raw_key, value)
+            if latency is not None:
+                self._latency[name].observe(latency)
+
+    def send_raw(self, name: str, key: bytes, value: bytes) -> None:
+        self._topics[name].send_soon(key=key, value=value)
+
+    def article_topics(self, labels: Labels) -> list[str]:
+        """articles.country.<slug> and articles.subject.<slug> per label, or articles.unclassified."""
+        if labels.unclassified:
+            return ["articles.unclassified"]
+        countries = [self._label_topics[("countries", label.slug)] for label in labels.countries]
+        return countries + [self._label_topics[("subjects", label.slug)] for label in labels.subjects]
+
+
+def _check_labels(taxonomy: Taxonomy, topics: dict[tuple[str, str], str]) -> None:
+    """Fail at start-up, not on the first article, when a taxonomy label has no topic in the catalog."""
+    missing = [f"{family}/{slug}" for family, slug in _labels_of(taxonomy) if (family, slug) not in topics]
+    if missing:
+        raise ConfigError(f"no topic in the catalog for taxonomy label(s): {', '.join(missing)}")
+
+
+def _labels_of(taxonomy: Taxonomy) -> Iterable[tuple[str, str]]:
+    yield from (("countries", rule.slug) for rule in taxonomy.countries)
+    yield from (("subjects", rule.slug) for rule in taxonomy.subjects)

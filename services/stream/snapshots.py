@@ -1,0 +1,167 @@
+"""The snapshot agent's body: decode, parse, ticker dedupe and deltas, alert rules, articles, summary."""
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from services.common import codec
+from services.common.metrics import (
+    ARTICLE_REVISIONS,
+    ARTICLES,
+    DELTAS,
+    LAST_OBSERVATION,
+    LATE_OBSERVATIONS,
+    MESSAGES_CONSUMED,
+    STAGE_SECONDS,
+    STALE_PAIRS,
+    TICKER_ROWS_SEEN,
+    TICKER_ROWS_UNIQUE,
+)
+from services.domain.articles import ArticleSighting, observe_article
+from services.domain.errors import SchemaError
+from services.domain.messages import (
+    article_message,
+    rate_delta_message,
+    staleness_message,
+    ticker_row_message,
+)
+from services.domain.page_parse import parse_page
+from services.domain.snapshot import SCHEMA as SNAPSHOT
+from services.domain.snapshot import Snapshot, snapshot_from_envelope
+from services.domain.snapshot_reading import read_snapshot
+from services.domain.stream_rules import StreamRules
+from services.domain.taxonomy import Taxonomy
+from services.domain.ticker import TickerObservation
+from services.domain.ticker_dedupe import Outcome, observe_ticker
+from services.stream.alerting import AlertStage
+from services.stream.clocks import SiteClocks
+from services.stream.deadletters import DeadLetters, RawRecord
+from services.stream.outputs import Outputs
+from services.stream.tables import SiteEntry, Tables
+
+STAGES = ("decode", "parse", "ticker", "alerts", "articles", "staleness")
+
+
+class SnapshotStage:
+    """Processes one snapshots.raw record to the end, synchronously: no await between reading a table
+    key and writing it back, so the staleness agent never interleaves with half an update."""
+
+    def __init__(
+        self,
+        *,
+        rules: StreamRules,
+        taxonomy: Taxonomy,
+        tables: Tables,
+        outputs: Outputs,
+        alerts: AlertStage,
+        clocks: SiteClocks,
+        deadletters: DeadLetters,
+    ) -> None:
+        self._rules = rules
+        self._taxonomy = taxonomy
+        self._tables = tables
+        self._outputs = outputs
+        self._alerts = alerts
+        self._clocks = clocks
+        self._deadletters = deadletters
+        self._stage_seconds = {stage: STAGE_SECONDS.labels(stage=stage) for stage in STAGES}
+        self._current = "decode"
+
+    def handle(self, record: RawRecord) -> None:
+        """Never raises: whatever fails is dead-lettered with the stage it failed in."""
+        MESSAGES_CONSUMED.labels(topic=record.topic).inc()
+        try:
+            with self._stage("decode"):
+                snapshot = decode_snapshot(record)
+            self._clocks.saw(snapshot.site, record.partition, snapshot.fetched_at)
+            with self._stage("parse"):
+                page = parse_page(snapshot.body, snapshot.content_type, snapshot.charset)
+                reading = read_snapshot(snapshot, page)
+            with self._stage("ticker"):
+                events = self._tickers(reading.observations, record.partition)
+            with self._stage("alerts"):
+                self._alerts.run(events, snapshot.fetched_at)
+            with self._stage("articles"):
+                self._articles(reading.sightings)
+            self._outputs.emit("snapshots.parsed", snapshot.site, reading.summary, snapshot.fetched_at)
+        except Exception as exc:
+            # one bad snapshot, or one bug on one snapshot, must not stop the partition behind it
+            self._deadletters.send(record, self._current, exc)
+
+    @contextmanager
+    def _stage(self, stage: str) -> Iterator[None]:
+        self._current = stage
+        started = time.perf_counter()
+        yield
+        self._stage_seconds[stage].observe(time.perf_counter() - started)
+
+    def _tickers(self, observations: tuple[TickerObservation, ...], partition: int) -> list[dict[str, Any]]:
+        """Each distinct row through its (site, pair) state; returns the events the alert rules read."""
+        if not observations:
+            return []
+        self._register(observations[0].site, partition, {row.pair for row in observations})
+        events: list[dict[str, Any]] = []
+        recovered = 0
+        for row in observations:
+            state = self._tables.ticker(row.key)
+            outcome = observe_ticker(state, row, self._rules)
+            if outcome.state != state:
+                self._tables.set_ticker(row.key, outcome.state)
+            labels = {"site": row.site, "pair": row.pair}
+            TICKER_ROWS_SEEN.labels(**labels).inc()
+            LAST_OBSERVATION.labels(**labels).set(outcome.state.last_seen.timestamp())
+            if outcome.kind is Outcome.LATE:
+                LATE_OBSERVATIONS.labels(**labels).inc()
+            if outcome.row is not None:
+                self._outputs.emit("ticker.rows", row.key, ticker_row_message(outcome.row), row.event_time)
+                TICKER_ROWS_UNIQUE.labels(**labels).inc()
+            if outcome.delta is not None:
+                delta = rate_delta_message(outcome.delta)
+                self._outputs.emit("rates.deltas", row.key, delta, row.event_time)
+                DELTAS.labels(**labels).inc()
+                events.append(delta)
+            if outcome.recovered is not None:
+                event = staleness_message(outcome.recovered)
+                self._outputs.emit("ticker.staleness", row.key, event, row.event_time)
+                events.append(event)
+                recovered += 1
+        if recovered:
+            # the timer sets the exact count at its next check; this keeps the gauge honest meanwhile
+            STALE_PAIRS.labels(site=observations[0].site).dec(recovered)
+        return events
+
+    def _register(self, site: str, partition: int, pairs: set[str]) -> None:
+        """Record the site's partition and pairs for the staleness timer, writing only when they grow."""
+        entry = self._tables.site(site)
+        if entry is None:
+            self._tables.set_site(site, SiteEntry(partition, tuple(sorted(pairs))))
+        elif entry.partition != partition or not pairs <= set(entry.pairs):
+            self._tables.set_site(site, entry.with_pairs(partition, pairs))
+
+    def _articles(self, sightings: tuple[ArticleSighting, ...]) -> None:
+        for sighting in sightings:
+            article_id = sighting.article_id
+            outcome = observe_article(self._tables.article(article_id), sighting)
+            if outcome.revision is None:
+                # a re-sighting moves only last_seen, which nothing reads: not worth a changelog write
+                continue
+            self._tables.set_article(article_id, outcome.state)
+            labels = self._taxonomy.label(sighting.title, sighting.body)
+            message = article_message(outcome.revision, labels)
+            topics = self._outputs.article_topics(labels)
+            self._outputs.emit_many(["articles", *topics], article_id, message, sighting.event_time)
+            counter = ARTICLES if outcome.revision.revision == 1 else ARTICLE_REVISIONS
+            slugs = [label.slug for label in (*labels.countries, *labels.subjects)] or ["unclassified"]
+            for slug in slugs:
+                counter.labels(label=slug).inc()
+
+
+def decode_snapshot(record: RawRecord) -> Snapshot:
+    """The envelope, schema-checked, with its body; its site must be the record's key (the partitioning)."""
+    snapshot = snapshot_from_envelope(codec.decode(record.value, SNAPSHOT))
+    if record.key != snapshot.site.encode():
+        raise SchemaError(
+            f"record key {record.key!r} is not the envelope's site {snapshot.site!r}", reason="key_mismatch"
+        )
+    return snapshot

@@ -1,0 +1,70 @@
+"""The staleness check: per partition, every known (site, pair) against its site's event clock."""
+
+import logging
+import time
+from typing import Any
+
+from services.common.metrics import STAGE_SECONDS, STALE_PAIRS
+from services.domain.messages import staleness_message
+from services.domain.stream_rules import StreamRules
+from services.domain.ticker import TickerState, ticker_key
+from services.domain.ticker_dedupe import check_staleness
+from services.stream.alerting import AlertStage
+from services.stream.clocks import SiteClocks
+from services.stream.outputs import Outputs
+from services.stream.tables import SiteEntry, Tables
+
+log = logging.getLogger(__name__)
+
+
+class StalenessStage:
+    """Runs inside the tick agent's iteration for one partition, so its table writes land in that partition.
+
+    A timer cannot write a Faust table itself (the changelog partition comes from the current event),
+    hence the round trip: the timer sends a tick to each partition this worker owns, the tick agent calls
+    `check(partition)`.
+    """
+
+    def __init__(
+        self, *, rules: StreamRules, tables: Tables, outputs: Outputs, alerts: AlertStage, clocks: SiteClocks
+    ) -> None:
+        self._rules = rules
+        self._tables = tables
+        self._outputs = outputs
+        self._alerts = alerts
+        self._clocks = clocks
+        self._seconds = STAGE_SECONDS.labels(stage="staleness")
+
+    def check(self, partition: int) -> None:
+        """Never raises: a site that cannot be checked is logged and the others are checked all the same."""
+        started = time.perf_counter()
+        for site, entry in self._tables.sites_of(partition):
+            try:
+                self._check_site(site, entry, partition)
+            except Exception:
+                log.exception("staleness check failed", extra={"site": site, "partition": partition})
+        self._seconds.observe(time.perf_counter() - started)
+
+    def _check_site(self, site: str, entry: SiteEntry, partition: int) -> None:
+        states: dict[str, TickerState] = {}
+        for pair in entry.pairs:
+            state = self._tables.ticker(ticker_key(site, pair))
+            if state is not None:
+                states[pair] = state
+        now = self._clocks.now(site, partition, lambda: [state.last_seen for state in states.values()])
+        if now is None:
+            return
+        events: list[dict[str, Any]] = []
+        stale = 0
+        for pair, state in states.items():
+            checked, event = check_staleness(state, now, self._rules)
+            if event is not None:
+                key = ticker_key(site, pair)
+                self._tables.set_ticker(key, checked)
+                message = staleness_message(event)
+                self._outputs.emit("ticker.staleness", key, message, None)
+                events.append(message)
+                log.info("pair stale", extra={"site": site, "pair": pair, "last_seen": str(state.last_seen)})
+            stale += checked.stale_since is not None
+        STALE_PAIRS.labels(site=site).set(stale)
+        self._alerts.run(events, None)

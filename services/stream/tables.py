@@ -1,0 +1,90 @@
+"""The worker's Faust tables, co-partitioned with snapshots.raw, read and written as domain values."""
+
+from collections.abc import Iterator, MutableMapping
+from dataclasses import dataclass
+from typing import Any
+
+import faust
+
+from services.domain.alert_engine import GroupState
+from services.domain.articles import ArticleState
+from services.domain.errors import SchemaError
+from services.domain.ticker import TickerState
+
+Store = MutableMapping[str, Any]
+
+
+@dataclass(frozen=True)
+class SiteEntry:
+    """The partition a site's snapshots arrive on and every pair its ticker showed: what the timer checks."""
+
+    partition: int
+    pairs: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"partition": self.partition, "pairs": list(self.pairs)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "SiteEntry":
+        try:
+            return cls(int(data["partition"]), tuple(str(pair) for pair in data["pairs"]))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise SchemaError(f"site entry is missing or mistypes {exc}", reason="invalid_state") from exc
+
+    def with_pairs(self, partition: int, pairs: set[str]) -> "SiteEntry":
+        return SiteEntry(partition, tuple(sorted(set(self.pairs) | pairs)))
+
+
+class Tables:
+    """Ticker states (site|pair), article states (article_id), alert groups (rule|site|pair) and sites.
+
+    Every key belongs to one site and is written while processing that site's partition, so the Faust
+    changelog partition of each key is the snapshots.raw partition of its site: no repartition topic.
+    Writes must happen inside stream iteration (Faust takes the changelog partition from the event).
+    """
+
+    def __init__(self, app: faust.App, partitions: int) -> None:
+        def table(name: str, help_text: str) -> Store:
+            # keys and values travel as JSON, Faust's default for tables (table_*_serializer)
+            created: Store = app.Table(name, partitions=partitions, help=help_text)
+            return created
+
+        self.tickers = table("ticker", "TickerState per site|pair: last accepted row, last seen, history")
+        self.articles = table("article", "ArticleState per article_id: first seen and published revisions")
+        self.alert_groups = table("alert-group", "alert GroupState per rule|site|pair: firing, cooldown")
+        self.sites = table("site", "SiteEntry per site: its partition and every pair seen")
+
+    def ticker(self, key: str) -> TickerState | None:
+        data = self.tickers.get(key)
+        return None if data is None else TickerState.from_dict(data)
+
+    def set_ticker(self, key: str, state: TickerState) -> None:
+        self.tickers[key] = state.to_dict()
+
+    def article(self, article_id: str) -> ArticleState | None:
+        data = self.articles.get(article_id)
+        return None if data is None else ArticleState.from_dict(data)
+
+    def set_article(self, article_id: str, state: ArticleState) -> None:
+        self.articles[article_id] = state.to_dict()
+
+    def alert_group(self, key: str) -> GroupState | None:
+        data = self.alert_groups.get(key)
+        return None if data is None else GroupState.from_dict(data)
+
+    def set_alert_group(self, key: str, state: GroupState) -> None:
+        self.alert_groups[key] = state.to_dict()
+
+    def site(self, site: str) -> SiteEntry | None:
+        data = self.sites.get(site)
+        return None if data is None else SiteEntry.from_dict(data)
+
+    def set_site(self, site: str, entry: SiteEntry) -> None:
+        self.sites[site] = entry.to_dict()
+
+    def sites_of(self, partition: int) -> Iterator[tuple[str, SiteEntry]]:
+        """Sites whose snapshots arrive on `partition`; the entry says so, since the memory store can't."""
+        for site, data in list(self.sites.items()):
+            entry = SiteEntry.from_dict(data)
+            if entry.partition == partition:
+                yield site, entry

@@ -1,0 +1,122 @@
+"""The worker's Faust topology: the snapshot agent, the staleness timer and tick agent, tables, readiness."""
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, cast
+
+import faust
+
+from services.common.alert_rules_file import read_rules_file
+from services.common.catalog import load_catalog
+from services.common.observe import Readiness
+from services.common.settings import Settings
+from services.common.taxonomy_file import load_taxonomy
+from services.stream.alerting import AlertStage
+from services.stream.app import make_app
+from services.stream.clocks import SiteClocks
+from services.stream.deadletters import DeadLetters
+from services.stream.lag import report_lag
+from services.stream.outputs import Outputs
+from services.stream.snapshots import SnapshotStage
+from services.stream.staleness import StalenessStage
+from services.stream.tables import Tables
+
+log = logging.getLogger(__name__)
+
+#: ticks only say "check now"; an old one is worth nothing
+_TICK_RETENTION = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Topology:
+    """The configured app, what /readyz reports, and the name of the topic it consumes."""
+
+    app: faust.App
+    readiness: Readiness
+    source_topic: str
+
+
+def build_topology(settings: Settings, **app_overrides: Any) -> Topology:
+    """Everything `pagewire worker` runs; data files are read and checked here, once, not per message."""
+    catalog = load_catalog(settings.kafka.topic_prefix)
+    rules = settings.worker.stream_rules()
+    alert_rules = read_rules_file(settings.worker.alert_rules)
+    taxonomy = load_taxonomy()
+    app = make_app(settings, **app_overrides)
+    partitions = catalog.spec("snapshots.raw").partitions
+    source = catalog.name("snapshots.raw")
+
+    outputs = Outputs(app, catalog, taxonomy)
+    tables = Tables(app, partitions)
+    clocks = SiteClocks()
+    alerts = AlertStage(alert_rules, tables, outputs)
+    snapshots = SnapshotStage(
+        rules=rules,
+        taxonomy=taxonomy,
+        tables=tables,
+        outputs=outputs,
+        alerts=alerts,
+        clocks=clocks,
+        deadletters=DeadLetters(outputs),
+    )
+    staleness = StalenessStage(rules=rules, tables=tables, outputs=outputs, alerts=alerts, clocks=clocks)
+    readiness = Readiness("assigned", "recovered", "consuming")
+
+    raw_topic = app.topic(source, key_serializer="raw", value_serializer="raw")
+    # Faust-owned like the changelogs, and co-partitioned with snapshots.raw: same partition count
+    tick_topic = app.topic(
+        f"{app.conf.id}-staleness-ticks",
+        partitions=partitions,
+        internal=True,
+        retention=_TICK_RETENTION,
+        key_serializer="raw",
+        value_serializer="raw",
+    )
+    ticks = tick_topic.get_topic_name()
+
+    @app.agent(raw_topic, name="snapshots")
+    async def process_snapshots(stream: Any) -> None:
+        async for event in stream.events():
+            snapshots.handle(event.message)
+
+    @app.agent(tick_topic, name="staleness")
+    async def check_staleness(stream: Any) -> None:
+        async for event in stream.events():
+            staleness.check(event.message.partition)
+
+    async def send_ticks() -> None:
+        for partition in sorted(tp.partition for tp in app.assignor.assigned_actives() if tp.topic == ticks):
+            tick_topic.send_soon(key=b"tick", value=b"", partition=partition)
+
+    async def measure_lag() -> None:
+        await report_lag(app, source)
+
+    async def consuming() -> None:
+        # Faust starts app tasks once table recovery is over and the streams resume
+        readiness.set("consuming")
+
+    def on_assigned(_: Any, *args: Any, signal: Any, **__: Any) -> None:
+        readiness.set("assigned")
+        log.info("partitions assigned", extra={"partitions": _partitions_of(args[0], source)})
+
+    def on_revoked(_: Any, *args: Any, signal: Any, **__: Any) -> None:
+        readiness.set("recovered", False)
+        clocks.revoke(_partitions_of(args[0], source))
+
+    def on_recovered(_: Any, *__: Any, signal: Any, **___: Any) -> None:
+        clocks.recovered()
+        readiness.set("recovered")
+
+    app.timer(settings.worker.staleness_interval_seconds)(send_ticks)
+    app.timer(settings.observability.lag_interval_seconds)(measure_lag)
+    app.task(consuming)
+    # mode's handler type (VarArg plus NamedArg) matches no function under mypy, hence the cast
+    cast(Any, app.on_partitions_assigned).connect(on_assigned)
+    cast(Any, app.on_partitions_revoked).connect(on_revoked)
+    cast(Any, app.on_rebalance_complete).connect(on_recovered)
+    return Topology(app, readiness, source)
+
+
+def _partitions_of(tps: set[Any], topic: str) -> list[int]:
+    return sorted(tp.partition for tp in tps if tp.topic == topic)

@@ -1,0 +1,89 @@
+"""What one parsed snapshot feeds the stream: one observation per pair, every teaser, the summary."""
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from services.common import codec
+from services.domain.errors import ParseError
+from services.domain.page_model import ArticleTeaser, Pagination, ParsedPage, TickerQuote
+from services.domain.page_parse import parse_page
+from services.domain.snapshot import Snapshot
+from services.domain.snapshot_reading import read_snapshot
+from tests.conftest import SEED
+
+FETCHED = datetime(2025, 2, 19, 6, 0, tzinfo=UTC)
+URL = "https://timesca.com/news/"
+
+
+def snapshot(body: bytes) -> Snapshot:
+    return Snapshot(body, URL, "timesca.com", FETCHED, "text/plain", None)
+
+
+def page(*quotes: TickerQuote, teasers: tuple[ArticleTeaser, ...] = ()) -> ParsedPage:
+    return ParsedPage(quotes, 2, date(2025, 2, 19), Pagination(1, 6, 131), teasers, ("odd line",))
+
+
+def test_the_seed_gives_five_observations_six_sightings_and_its_summary() -> None:
+    body = SEED.read_bytes()
+    seed = snapshot(body)
+    reading = read_snapshot(seed, parse_page(body, "text/plain", None))
+    assert [(row.key, row.rate, row.change_pct) for row in reading.observations] == [
+        ("timesca.com|KGS/USD", "0.01144", "0"),
+        ("timesca.com|KZT/USD", "0.00200", "0"),
+        ("timesca.com|TJS/USD", "0.09156", "-0.11"),
+        ("timesca.com|UZS/USD", "0.00008", "0"),
+        ("timesca.com|TMT/USD", "0.28530", "-0.14"),
+    ]
+    assert {row.snapshot_id for row in reading.observations} == {seed.snapshot_id}
+    assert {row.event_time for row in reading.observations} == {FETCHED}
+    assert [sighting.title for sighting in reading.sightings][:2] == [
+        "Kyrgyzstan Backs Turkish Arms Embargo Against Israel",
+        "How Central Asia Is Shifting From Russia Towards Turkey",
+    ]
+    assert len(reading.sightings) == 6
+    assert {(s.listing_date, s.source_url, s.event_time) for s in reading.sightings} == {
+        (date(2025, 2, 19), URL, FETCHED)
+    }
+    assert reading.summary == {
+        "schema": "pagewire.snapshot_summary/1",
+        "snapshot_id": seed.snapshot_id,
+        "site": "timesca.com",
+        "source_url": URL,
+        "event_time": "2025-02-19T06:00:00Z",
+        "ticker_rows": 5,
+        "ticker_repeats": 8,
+        "articles": 6,
+        "listing_date": "2025-02-19",
+        "pagination": {"first": 1, "last": 6, "total": 131},
+        "warnings": [],
+        "size": len(body),
+    }
+    codec.validate(reading.summary)
+
+
+def test_a_pair_printed_twice_with_different_values_keeps_the_first() -> None:
+    first = TickerQuote("KGS/USD", "KGS", "USD", "0.01144", "0")
+    second = TickerQuote("KGS/USD", "KGS", "USD", "0.01150", "0.5")
+    reading = read_snapshot(snapshot(b"x"), page(first, second))
+    assert [(row.pair, row.rate) for row in reading.observations] == [("KGS/USD", "0.01144")]
+    assert reading.summary["ticker_rows"] == 1
+    assert reading.summary["warnings"] == ["odd line"]
+
+
+@pytest.mark.parametrize(
+    ("quote", "teaser", "reason"),
+    [
+        (TickerQuote("KGS/USD", "KGS", "USD", "0.00000", "0"), None, "invalid_observation"),
+        (TickerQuote("KG1/USD", "KG1", "USD", "0.01144", "0"), None, "invalid_observation"),
+        (None, ArticleTeaser("...", "body", None, False), "empty_title"),
+    ],
+)
+def test_one_unusable_row_or_teaser_rejects_the_whole_snapshot(
+    quote: TickerQuote | None, teaser: ArticleTeaser | None, reason: str
+) -> None:
+    good = TickerQuote("KZT/USD", "KZT", "USD", "0.00200", "0")
+    quotes = (good, quote) if quote else (good,)
+    with pytest.raises(ParseError) as raised:
+        read_snapshot(snapshot(b"x"), page(*quotes, teasers=(teaser,) if teaser else ()))
+    assert raised.value.reason == reason
