@@ -12,7 +12,9 @@ _SHORTCODE_TAG = re.compile(rf"\[/?(?:{_SHORTCODE_NAMES})\b[^\]]*\]")
 # "DUSHANBE (TCA) —", "OSH, Kyrgyzstan (TCA) —", "ASTANA - ", "Tashkent, Uzbekistan - ". A capitalised
 # word followed by a dash is common prose too ("Kazakhstan – and its neighbours"), so a dateline must
 # show one more sign of being one: a city in capitals, a ", Region" part, or an "(AGENCY)".
-_PLACE_WORDS = r"[A-Z][\w'’.\-]*(?: [A-Z][\w'’.\-]*){0,2}"
+# Possessive quantifiers (*+, {0,2}+): a word is taken whole or not at all, so a title-case line that is
+# not a dateline fails at once instead of backtracking through every way of splitting its words.
+_PLACE_WORDS = r"[A-Z][\w'’.\-]*+(?: [A-Z][\w'’.\-]*+){0,2}+"
 _DATELINE = re.compile(
     rf"(?P<city>{_PLACE_WORDS})"
     rf"(?:, (?P<region>{_PLACE_WORDS}))?"

@@ -25,9 +25,7 @@ class PageLine:
     title_like: bool = False  # TEXT only: could be an article title (see is_title_like)
 
 
-# Anything that makes a line need the slow normalisation: whitespace other than a single space (tabs,
-# no-break spaces, double spaces) and invisible characters (zero-width spaces, soft hyphens, BOMs).
-_NEEDS_SPACING = re.compile(r"[^\S ]| {2}|[\u00ad\u200b-\u200d\u2060\ufeff]")
+# Zero-width spaces, joiners, soft hyphens and BOMs: invisible, and dropped from the text.
 _INVISIBLE = re.compile(r"[\u00ad\u200b-\u200d\u2060\ufeff]")
 
 # Patterns run on normalised lines (single spaces), with fullmatch; bounded, so no line makes them slow.
@@ -48,8 +46,7 @@ _PAGINATION = re.compile(
 _CONTINUE_LINE = re.compile(
     rf"{CONTINUE_READING}(?: ?(?:[→»›…]|\.\.\.)| [“\"‘].{{0,200}}[”\"’](?: ?[→»›])?)?"
 )
-_WRITTEN_BY = re.compile(r"(?:• ?)?Written by \S.{0,100}|• ?By \S.{0,100}")
-_BY = re.compile(r"By (?P<who>[^\d.!?:;]{2,80})")
+_BYLINE = re.compile(r"(?P<bullet>• ?)?(?:Written by|By) (?P<who>.{2,100})")
 
 _MAX_TITLE = 200  # the site's titles run to about 140 characters
 # Words title case leaves in lower case; they say nothing about whether a line is a title.
@@ -72,9 +69,17 @@ _NOT_TITLE_ENDS = ".,;:…—–-"
 
 def normalise(raw: str) -> str:
     """Collapse every run of whitespace (no-break spaces included) to one space and drop invisibles."""
-    if _NEEDS_SPACING.search(raw) is None:
-        return raw.strip(" ")
-    return " ".join(_INVISIBLE.sub("", raw).split())
+    # str.replace and `in` run in C; split/join and regexes only for lines that still need them. No-break
+    # spaces and double spaces are common in the site's text, other odd whitespace is rare.
+    text = raw.replace("\u00a0", " ") if "\u00a0" in raw else raw
+    while "  " in text:
+        text = text.replace("  ", " ")
+    text = text.strip(" ")
+    # str.isprintable() is False for any whitespace but the ASCII space (tabs, other separators) and for
+    # invisible format characters, so a printable line is done.
+    if text.isprintable():
+        return text
+    return " ".join(_INVISIBLE.sub("", text).split())
 
 
 def classify(raw: str) -> PageLine | None:
@@ -105,17 +110,20 @@ def classify(raw: str) -> PageLine | None:
 
 
 def _is_byline(text: str) -> bool:
-    """`• Written by Aruuke Uran kyzy`, `By Bruce Pannier` -- but not the sentence `By 2030, the plant...`."""
-    if _WRITTEN_BY.fullmatch(text):
+    """`• Written by Aruuke Uran kyzy`, `By Bruce Pannier`; not the sentences `By 2030, the plant...` or
+    `Written by hand, the letter...`. After a bullet anything goes; otherwise the rest must read as names:
+    at most 8 words, no digits, no sentence punctuation, lower case only for small words and particles.
+    """
+    byline = _BYLINE.fullmatch(text)
+    if byline is None:
+        return False
+    if byline["bullet"]:
         return True
-    by = _BY.fullmatch(text)
-    if by is None:
+    who = byline["who"]
+    words = who.split(" ")
+    if len(words) > 8 or not who[0].isupper() or who[-1] in ".,;:" or any(c in who for c in "0123456789!?"):
         return False
-    words = by["who"].split(" ")
-    if len(words) > 8 or not words[0][:1].isupper():
-        return False
-    lower = [word for word in words if word.islower() and word not in _SMALL_WORDS | _NAME_PARTICLES]
-    return not lower and not by["who"].endswith(",")
+    return all(not word.islower() or word in _SMALL_WORDS or word in _NAME_PARTICLES for word in words)
 
 
 def is_title_like(text: str) -> bool:

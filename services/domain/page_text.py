@@ -19,7 +19,7 @@ Blank lines only separate; every other line is one paragraph. How lines are read
   the article.
 """
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -28,6 +28,7 @@ from services.domain.page_lines import LineKind, PageLine, classify
 from services.domain.page_model import ArticleTeaser, Pagination, ParsedPage, TickerQuote
 
 _SNIPPET = 60
+_CACHED_LINE_LENGTH = 80
 # Garbage input could otherwise produce one warning per line; past this many, they are only counted.
 _MAX_WARNINGS = 20
 
@@ -39,11 +40,24 @@ def parse_text(text: str) -> ParsedPage:
 
 def parse_lines(raw_lines: Iterable[str]) -> ParsedPage:
     """Parse a page already split into rendered lines (the text rendering, or page_html's output)."""
-    lines = [line for line in map(classify, raw_lines) if line is not None]
+    lines = [line for line in map(_classify_cached({}), raw_lines) if line is not None]
     reader = _PageReader()
     for index, line in enumerate(lines):
         reader.read(line, lines, index)
     return reader.page()
+
+
+def _classify_cached(cache: dict[str, PageLine | None]) -> Callable[[str], PageLine | None]:
+    """classify, remembering short lines: the marquee prints the same few rows up to eight times."""
+
+    def classify_line(raw: str) -> PageLine | None:
+        if len(raw) > _CACHED_LINE_LENGTH:
+            return classify(raw)
+        if raw not in cache:
+            cache[raw] = classify(raw)
+        return cache[raw]
+
+    return classify_line
 
 
 @dataclass(slots=True)
@@ -61,6 +75,7 @@ class _PageReader:
     """Reads classified lines in page order; one instance per page."""
 
     quotes: dict[str, TickerQuote] = field(default_factory=dict)
+    row_pairs: dict[str, str] = field(default_factory=dict)  # ticker row text -> its pair, rows already read
     first_pair: str | None = None
     repeats: int = 0
     listing_date: date | None = None
@@ -75,7 +90,15 @@ class _PageReader:
 
     def read(self, line: PageLine, lines: list[PageLine], index: int) -> None:
         kind = line.kind
-        if kind is LineKind.TEXT:
+        if kind is LineKind.TICKER:  # first: most lines of a page are marquee rows, most of them repeats
+            if self.draft is not None:
+                self._close()
+            repeated = self.row_pairs.get(line.text)
+            if repeated is None:
+                self._read_ticker(line)
+            elif repeated == self.first_pair:
+                self.repeats += 1
+        elif kind is LineKind.TEXT:
             self._read_text(line, lines, index)
         elif kind is LineKind.BYLINE:
             return
@@ -85,9 +108,7 @@ class _PageReader:
             self._close()
         else:
             self._close()
-            if kind is LineKind.TICKER:
-                self._read_ticker(line)
-            elif kind is LineKind.BAD_TICKER:
+            if kind is LineKind.BAD_TICKER:
                 self._warn(f"unreadable ticker row ignored: {line.text!r}")
             elif not self.header_done and kind is LineKind.DATE:
                 self._read_date(line)
@@ -113,6 +134,7 @@ class _PageReader:
         )
 
     def _read_ticker(self, line: PageLine) -> None:
+        """A row not seen before on this page (identical repeats are only counted, in read)."""
         assert line.match is not None
         row = line.match
         base, quote = row["base"], row["quote"]
@@ -123,6 +145,7 @@ class _PageReader:
             self.first_pair = seen.pair
         if seen.pair == self.first_pair:
             self.repeats += 1
+        self.row_pairs[line.text] = seen.pair
         kept = self.quotes.setdefault(seen.pair, seen)
         if kept != seen:
             self._warn(

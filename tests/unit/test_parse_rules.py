@@ -117,7 +117,7 @@ def test_camel_case_words_and_question_marks_can_be_titles() -> None:
     ]
 
 
-def test_sentences_opening_with_by_are_body_and_names_after_by_are_bylines() -> None:
+def test_sentences_opening_with_by_or_written_by_are_body_and_names_after_them_are_bylines() -> None:
     text = (
         "Story Title Here\n\nBy Aruuke Uran kyzy\n\nBy contrast, officials said nothing\n\nBy Staff Writer\n"
     )
