@@ -1,6 +1,7 @@
 """Snapshot bytes to text: size and binary checks, charset choice, HTML-or-text decision."""
 
 import codecs
+import contextlib
 from dataclasses import dataclass
 
 from selectolax.lexbor import LexborHTMLParser
@@ -75,7 +76,7 @@ def decode_body(
             encoding = _meta_charset(body[:_SNIFF_BYTES])
     codec = _codec_name(encoding or "utf-8")
     try:
-        text = codecs.decode(body, codec)
+        text = body.decode(codec)
     except UnicodeDecodeError as exc:
         raise ParseError(
             f"body is not valid {codec}: byte {body[exc.start : exc.start + 1]!r} at offset {exc.start}"
@@ -146,25 +147,34 @@ def _refuse_binary(body: bytes, *, wide: bool) -> None:
 
 
 def _meta_charset(head: bytes) -> str | None:
-    """The charset a `<meta charset>` or `<meta http-equiv="Content-Type">` tag declares, if any.
+    """The charset a `<meta charset>` or `<meta http-equiv="Content-Type">` tag declares, if usable.
 
     Latin-1 maps every byte to one character, so the ASCII markup of the head reads right whatever the
-    page's real charset is; the HTML parser (not a regex) finds the tag.
+    page's real charset is; the HTML parser (not a regex) finds the tag. As in browsers, a label that
+    names no known text encoding is ignored rather than refused.
     """
     tree = LexborHTMLParser(head.decode("latin-1"))
     for meta in tree.css("meta"):
         attributes = meta.attributes
-        if attributes.get("charset"):
-            return str(attributes["charset"]).strip()
-        if str(attributes.get("http-equiv") or "").lower() == "content-type":
-            _, declared = _split_content_type(str(attributes.get("content") or ""))
-            if declared:
-                return declared
+        declared = str(attributes.get("charset") or "").strip()
+        if not declared and str(attributes.get("http-equiv") or "").lower() == "content-type":
+            declared = _split_content_type(str(attributes.get("content") or ""))[1] or ""
+        if declared:
+            try:
+                return _codec_name(declared)
+            except ParseError:
+                return None
     return None
 
 
 def _codec_name(label: str) -> str:
+    """The Python codec for a charset label; only text encodings, so "base64" or "zlib" cannot sneak in."""
     try:
-        return codecs.lookup(label.strip()).name
+        name = codecs.lookup(label.strip()).name
+        # bytes.decode refuses codecs that are not text encodings with a LookupError; a text encoding in
+        # which a lone "a" is incomplete (UTF-16, UTF-32) fails to decode it, which is fine here.
+        with contextlib.suppress(UnicodeDecodeError):
+            b"a".decode(name)
     except LookupError as exc:
         raise ParseError(f"unknown charset {label!r}", reason="unknown_charset") from exc
+    return name

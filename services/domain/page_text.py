@@ -13,8 +13,9 @@ Blank lines only separate; every other line is one paragraph. How lines are read
   paragraph, or when no article is open (at the top, or after a "Continue reading" link). Otherwise it is
   the last, cut-off paragraph of the current body: a short title-case fragment at the end of an excerpt,
   before the next title or a "Continue reading", is not a title.
-- Bylines ("By ...", "• Written by ...") belong to no article and are skipped; text outside any article
-  (before the first title) is dropped with one warning.
+- Bylines ("By ...", "• Written by ...") belong to no article and are skipped. Text outside any article
+  (before the first title, or between a "Continue reading" and the next title) is dropped, with one
+  warning that counts the lines.
 - "Continue reading", on its own line or at the end of a body line, marks the body truncated and closes
   the article.
 """

@@ -62,9 +62,16 @@ def test_without_content_type_a_leading_tag_means_html() -> None:
     assert decode_body(b"<p>x</p>", "text/plain", None).is_html is False
 
 
-def test_unknown_charset_is_a_clear_error() -> None:
+@pytest.mark.parametrize("label", ["klingon-8", "base64", "zlib", "rot13"])
+def test_unknown_charset_or_a_codec_that_is_no_text_encoding_is_a_clear_error(label: str) -> None:
     with pytest.raises(ParseError) as error:
-        decode_body(b"text", "text/plain; charset=klingon-8", None)
+        decode_body(b"eJzLSM3JyVcozy/KSQEAGgQEXQ==", f"text/plain; charset={label}", None)
 
-    assert str(error.value) == "unknown charset 'klingon-8'"
+    assert str(error.value) == f"unknown charset {label!r}"
     assert error.value.reason == "unknown_charset"
+
+
+def test_unknown_meta_charset_is_ignored_as_browsers_do() -> None:
+    html = '<html><head><meta charset="klingon-8"></head><body><p>Bishkek</p></body></html>'
+
+    assert decode_body(html.encode(), None, None).charset == "utf-8"

@@ -15,7 +15,9 @@ QUICKLY = settings(max_examples=300, deadline=timedelta(milliseconds=500))
 content_types = st.sampled_from(
     [None, "text/html", "text/plain", "application/octet-stream", "text/html; charset=x"]
 )
-charsets = st.sampled_from([None, "utf-8", "latin-1", "utf-16", "windows-1251", "no-such-charset"])
+charsets = st.sampled_from(
+    [None, "utf-8", "latin-1", "utf-16", "windows-1251", "no-such-charset", "base64", "zlib"]
+)
 
 # Pieces of real pages, so the generated text reaches the title, body and ticker rules, not only the checks.
 page_lines = st.sampled_from(
