@@ -164,6 +164,24 @@ class StorageSink:
 
     async def _store(self, consumer: AIOKafkaConsumer, producer: AIOKafkaProducer, batch: Batch) -> None:
         records = [record for records in batch.values() for record in records]
+        rows, accepted, rejected = self._decode(records)
+        statements = write_statements(rows, self._database.dialect)
+        try:
+            timings = await self._database.execute(statements) if statements else {}
+        except RowsRefused:
+            timings, refused = await self._store_one_by_one(accepted)
+            rejected.extend(refused)
+        self.readiness.set("database")
+        await self._deadletter(producer, rejected)
+        self.readiness.set("kafka")
+        await self._commit(consumer, batch)
+        self._succeeded()
+        self._count(records, rows, timings, rejected)
+
+    def _decode(
+        self, records: list[Any]
+    ) -> tuple[RowBatch, list[tuple[Any, dict[str, Any]]], list[Rejected]]:
+        """The batch's rows, the records they came from, and the records that cannot be stored."""
         rows = RowBatch()
         accepted: list[tuple[Any, dict[str, Any]]] = []
         rejected: list[Rejected] = []
@@ -175,17 +193,7 @@ class StorageSink:
                 rejected.append(Rejected(record, exc.reason, str(exc)))
                 continue
             accepted.append((record, message))
-        statements = write_statements(rows, self._database.dialect)
-        try:
-            timings = await self._database.execute(statements) if statements else {}
-        except RowsRefused:
-            timings, refused = await self._store_one_by_one(accepted)
-            rejected.extend(refused)
-        self.readiness.set("database")
-        await self._deadletter(producer, rejected)
-        await self._commit(consumer, batch)
-        self._succeeded()
-        self._count(records, rows, timings, rejected)
+        return rows, accepted, rejected
 
     async def _store_one_by_one(
         self, accepted: list[tuple[Any, dict[str, Any]]]
@@ -230,12 +238,11 @@ class StorageSink:
 
     async def _hold(self, consumer: AIOKafkaConsumer, batch: Batch, exc: BaseException) -> None:
         """Rewind to the batch's first offsets so it is read again once the database is back."""
-        if isinstance(exc, StorageError):
-            self.readiness.set("database", False)
+        if isinstance(exc, StorageError | KafkaError):
+            self.readiness.set("database" if isinstance(exc, StorageError) else "kafka", False)
         for partition, records in batch.items():
-            with suppress(
-                IllegalStateError
-            ):  # revoked meanwhile: its next owner starts at the committed offset
+            # IllegalStateError: revoked meanwhile, and its next owner starts at the committed offset
+            with suppress(IllegalStateError):
                 consumer.seek(partition, records[0].offset)
         await self._back_off("batch not stored, offsets held", exc)
 

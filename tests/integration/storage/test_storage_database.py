@@ -40,6 +40,8 @@ async def test_migrations_create_every_table_and_record_each_version(database: D
     for name in TABLE_NAMES:
         assert await database.fetch(f"SELECT COUNT(*) AS n FROM {name}") == [{"n": 0}]
     await require_current(database)
+    if database.dialect == "sqlite":
+        assert await database.fetch("PRAGMA journal_mode") == [{"journal_mode": "wal"}]
 
 
 async def test_migrating_again_changes_nothing(database: Database) -> None:
