@@ -1,0 +1,173 @@
+"""The alert sink when things go wrong: receivers down or refusing, bad alert messages, a restart."""
+
+import asyncio
+import base64
+import itertools
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import orjson
+import pytest
+
+from services.common import codec
+from services.common.catalog import load_catalog
+from services.common.settings import Settings
+from services.domain.instants import parse_instant
+from tests.support.alert_sink import (
+    by_destination,
+    make_alert,
+    messages,
+    private_topics,
+    publish,
+    running,
+    targets,
+)
+from tests.support.consumer_groups import wait_caught_up
+from tests.support.receiver import Receiver, Reply, receiver, unused_port
+
+HEALTHY = "/hooks/healthy-token-2"
+GONE = "/hooks/gone-token-2"
+DOWN_TOKEN = "down-token-2"
+
+
+@pytest.fixture
+async def env(kafka: Settings, test_env: dict[str, str]) -> AsyncIterator[dict[str, str]]:
+    async with private_topics(test_env) as private:
+        yield private
+
+
+@pytest.fixture
+async def chat() -> AsyncIterator[Receiver]:
+    async with receiver() as server:
+        yield server
+
+
+def footer_id(body: bytes) -> str:
+    return str(orjson.loads(body)["attachments"][0]["footer"].split(" ")[2])
+
+
+async def test_a_down_receiver_is_dead_lettered_at_the_deadline_while_others_get_everything_on_time(
+    env: dict[str, str], chat: Receiver, tmp_path: Path
+) -> None:
+    settings = Settings.load(env)
+    urls = {
+        "DOWN": f"http://127.0.0.1:{unused_port()}/hooks/{DOWN_TOKEN}",
+        "GONE": chat.url(GONE),
+        "HEALTHY": chat.url(HEALTHY),
+    }
+    chat.script(GONE, *[Reply(404, body=b"channel_not_found")] * 3)
+    destinations: dict[str, dict[str, object]] = {
+        "down": {"kind": "mattermost", "url_env": "DOWN", "deadline": 2, "timeout": 1},
+        "gone": {"kind": "mattermost", "url_env": "GONE"},
+        "healthy": {"kind": "mattermost", "url_env": "HEALTHY"},
+    }
+    alerts = [make_alert("down", n) for n in range(3)]
+    async with running(settings, targets(settings, tmp_path, destinations, urls)):
+        await publish(settings, alerts)
+        await chat.wait_for(HEALTHY, 3)
+        deliveries = await messages(settings, "alerts.deliveries", expect=9)
+        letters = await messages(settings, "deadletter", expect=6)
+
+    ids = [alert["alert_id"] for alert in alerts]
+    assert [footer_id(request.body) for request in chat.on(HEALTHY)] == ids  # one partition: in order
+    # deliveries are keyed by alert id, so spread over partitions: put them back in alert order
+    deliveries.sort(key=lambda delivery: ids.index(delivery["alert_id"]))
+    healthy = by_destination(deliveries, "healthy")
+    down = by_destination(deliveries, "down")
+    assert [(d["alert_id"], d["outcome"], d["attempts"]) for d in healthy] == [
+        (i, "delivered", 1) for i in ids
+    ]
+    assert [(d["alert_id"], d["outcome"], d["status_code"]) for d in down] == [
+        (i, "dead_lettered", None) for i in ids
+    ]
+    assert {d["reason"] for d in down} == {"deadline_exceeded: last error connection failed"}
+    assert all(d["attempts"] > 1 for d in down)
+    # the down destination spent its deadline on each alert, one after the other; the healthy one waited
+    # for none of it
+    finished = [parse_instant(d["completed_at"]) for d in down]
+    assert all((later - earlier).total_seconds() >= 1.5 for earlier, later in itertools.pairwise(finished))
+    assert max(parse_instant(d["completed_at"]) for d in healthy) < finished[0]
+    gone = by_destination(deliveries, "gone")
+    assert [(d["outcome"], d["attempts"], d["status_code"], d["reason"]) for d in gone] == [
+        ("dead_lettered", 1, 404, "rejected: status 404")
+    ] * 3
+    assert len(chat.on(GONE)) == 3  # refused for good: never retried
+
+    by_reason = sorted(letters, key=lambda letter: (letter["reason"], letter["source"]["offset"]))
+    assert [(letter["stage"], letter["reason"], letter["source"]["offset"]) for letter in by_reason] == [
+        ("deliver", "deadline_exceeded", 0),
+        ("deliver", "deadline_exceeded", 1),
+        ("deliver", "deadline_exceeded", 2),
+        ("deliver", "rejected", 0),
+        ("deliver", "rejected", 1),
+        ("deliver", "rejected", 2),
+    ]
+    assert by_reason[0]["error"].startswith(
+        "destination 'down': deadline_exceeded: last error connection failed"
+    )
+    assert by_reason[3]["error"] == "destination 'gone': rejected: status 404 after 1 attempt(s)"
+    assert [base64.b64decode(letter["original"]) for letter in by_reason[:3]] == [
+        codec.encode(a) for a in alerts
+    ]
+    assert {letter["snapshot_id"] for letter in letters} == {alerts[0]["snapshot_id"]}
+    published = orjson.dumps([deliveries, letters]).decode()
+    assert DOWN_TOKEN not in published and "gone-token-2" not in published
+
+
+async def test_a_receiver_that_comes_back_gets_the_alert_late_not_never(
+    env: dict[str, str], chat: Receiver, tmp_path: Path
+) -> None:
+    settings = Settings.load(env)
+    await chat.stop()
+    alert = make_alert("back", 1)
+    destinations = {"patient": {"kind": "mattermost", "url_env": "HEALTHY", "deadline": 20, "timeout": 2}}
+    async with running(settings, targets(settings, tmp_path, destinations, {"HEALTHY": chat.url(HEALTHY)})):
+        await publish(settings, [alert])
+        await asyncio.sleep(2.0)
+        await chat.start()
+        [request] = await chat.wait_for(HEALTHY, 1)
+        [delivery] = await messages(settings, "alerts.deliveries", expect=1)
+
+    assert footer_id(request.body) == alert["alert_id"]
+    assert delivery["outcome"] == "delivered"
+    assert delivery["attempts"] > 2
+
+
+async def test_bad_messages_are_dead_lettered_once_and_a_restart_sends_nothing_again(
+    env: dict[str, str], chat: Receiver, tmp_path: Path
+) -> None:
+    settings = Settings.load(env)
+    good = [make_alert("restart", n) for n in range(5)]
+    not_an_alert = orjson.dumps({"schema": "pagewire.alert/1", "alert_id": "xyz"})
+    destinations = {
+        "first": {"kind": "mattermost", "url_env": "FIRST"},
+        "second": {"kind": "mattermost", "url_env": "SECOND"},
+    }
+    urls = {"FIRST": chat.url("/hooks/first"), "SECOND": chat.url("/hooks/second")}
+    chosen = targets(settings, tmp_path, destinations, urls)
+    async with running(settings, chosen) as sink:
+        await publish(settings, [good[0], b"{not json", good[1], not_an_alert, good[2], good[3]])
+        await chat.wait_for("/hooks/first", 4)
+        await chat.wait_for("/hooks/second", 4)
+        for worker in sink.workers:
+            await wait_caught_up(
+                settings.kafka, worker.group, load_catalog(settings.kafka.topic_prefix), ["alerts"]
+            )
+
+    letters = await messages(settings, "deadletter", expect=2)
+    assert [(letter["reason"], letter["source"]["offset"]) for letter in letters] == [
+        ("invalid_json", 1),
+        ("schema_mismatch", 3),
+    ]
+    assert base64.b64decode(letters[0]["original"]) == b"{not json"
+
+    async with running(settings, chosen):
+        await publish(settings, [good[4]])
+        await chat.wait_for("/hooks/first", 5)
+        await chat.wait_for("/hooks/second", 5)
+        await asyncio.sleep(1.0)  # room for anything sent twice to arrive
+
+    expected = [alert["alert_id"] for alert in good]
+    assert [footer_id(request.body) for request in chat.on("/hooks/first")] == expected
+    assert [footer_id(request.body) for request in chat.on("/hooks/second")] == expected
+    assert len(await messages(settings, "deadletter", expect=2)) == 2
