@@ -24,6 +24,9 @@ _DATELINE = re.compile(
 
 CONTINUE_READING = "Continue reading"
 _CONTINUE_DECORATION = " →»›….>"
+_OPEN_QUOTES = '“"‘'
+_CLOSE_QUOTES = '”"’'
+_MAX_QUOTED_TITLE = 250
 _CLOSERS = "”’\"')]»"
 _ELLIPSES = ("...", "…")
 _SENTENCE_ENDS = (".", "!", "?")
@@ -40,13 +43,17 @@ def strip_shortcodes(paragraph: str) -> str:
 def split_trailing_continue(paragraph: str) -> tuple[str, bool]:
     """`Body text...   Continue reading →` -> ("Body text...", True); other text is returned unchanged.
 
-    The link text must come last (an arrow or ellipsis after it is allowed) and be set off by a space, as
-    the site renders it; the words anywhere else in a sentence are prose and stay.
+    The link text must come last, set off by a space, as the site renders it; after it may only come an
+    arrow or ellipsis, or the quoted article title WordPress adds for screen readers. The words anywhere
+    else in a sentence are prose and stay.
     """
     at = paragraph.rfind(CONTINUE_READING)
     if at <= 0 or paragraph[at - 1] != " ":
         return paragraph, False
-    if paragraph[at + len(CONTINUE_READING) :].strip(_CONTINUE_DECORATION):
+    rest = paragraph[at + len(CONTINUE_READING) :].strip(_CONTINUE_DECORATION)
+    if rest and not (
+        rest[0] in _OPEN_QUOTES and rest[-1] in _CLOSE_QUOTES and len(rest) <= _MAX_QUOTED_TITLE
+    ):
         return paragraph, False
     return paragraph[:at].rstrip(), True
 

@@ -8,7 +8,7 @@ from services.domain.page_body import CONTINUE_READING, opens_with_dateline
 
 
 class LineKind(Enum):
-    TICKER = "ticker"  # • KGS/USD = 0.01144 0%
+    TICKER = "ticker"  # • KGS/USD = 0.01144 0% (or several such rows on one line, a one-line marquee)
     BAD_TICKER = "bad_ticker"  # a bullet that names a pair but whose numbers cannot be read
     DATE = "date"  # 19 February 2025
     PAGINATION = "pagination"  # Viewing results 1 - 6 of 131
@@ -21,7 +21,8 @@ class LineKind(Enum):
 class PageLine:
     kind: LineKind
     text: str  # whitespace normalised: single spaces, no no-break or zero-width spaces, stripped
-    match: re.Match[str] | None = None  # the pattern's groups for TICKER, DATE and PAGINATION lines
+    match: re.Match[str] | None = None  # the pattern's groups for DATE and PAGINATION lines
+    rows: tuple[re.Match[str], ...] = ()  # TICKER: each row on the line, with its groups
     title_like: bool = False  # TEXT only: could be an article title (see is_title_like)
 
 
@@ -29,10 +30,14 @@ class PageLine:
 _INVISIBLE = re.compile(r"[\u00ad\u200b-\u200d\u2060\ufeff]")
 
 # Patterns run on normalised lines (single spaces), with fullmatch; bounded, so no line makes them slow.
-_TICKER_ROW = re.compile(
+_ROW = (
     r"•? ?(?P<base>[A-Z]{3})/(?P<quote>[A-Z]{3}) ?= ?(?P<rate>\d{1,9}(?:\.\d{1,12})?)"
     r" \(?(?P<change>[-+−]?\d{1,9}(?:\.\d{1,12})?) ?%\)?"
 )
+_TICKER_ROW = re.compile(_ROW)
+# A marquee whose rows all sit on one line (inline <span>s in some HTML): rows separated by spaces only.
+_MARQUEE = re.compile(rf"(?:{_ROW} ?)++")
+_MAX_MARQUEE = 4000
 _BAD_TICKER = re.compile(r"• ?[A-Z]{3}/[A-Z]{3}\b")
 _MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
 _DATE = re.compile(
@@ -91,9 +96,11 @@ def classify(raw: str) -> PageLine | None:
     if len(text) <= 60 and "/" in text:
         row = _TICKER_ROW.fullmatch(text)
         if row is not None:
-            return PageLine(LineKind.TICKER, text, row)
+            return PageLine(LineKind.TICKER, text, rows=(row,))
         if _BAD_TICKER.match(text):
             return PageLine(LineKind.BAD_TICKER, text)
+    elif len(text) <= _MAX_MARQUEE and "%" in text and "=" in text and _MARQUEE.fullmatch(text):
+        return PageLine(LineKind.TICKER, text, rows=tuple(_TICKER_ROW.finditer(text)))
     if len(text) <= 40:
         day = _DATE.fullmatch(text)
         if day is not None:

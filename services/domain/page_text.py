@@ -20,6 +20,7 @@ Blank lines only separate; every other line is one paragraph. How lines are read
   the article.
 """
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -76,7 +77,7 @@ class _PageReader:
     """Reads classified lines in page order; one instance per page."""
 
     quotes: dict[str, TickerQuote] = field(default_factory=dict)
-    row_pairs: dict[str, str] = field(default_factory=dict)  # ticker row text -> its pair, rows already read
+    row_pairs: dict[str, str] = field(default_factory=dict)  # text of each ticker row read -> its pair
     first_pair: str | None = None
     repeats: int = 0
     listing_date: date | None = None
@@ -94,11 +95,12 @@ class _PageReader:
         if kind is LineKind.TICKER:  # first: most lines of a page are marquee rows, most of them repeats
             if self.draft is not None:
                 self._close()
-            repeated = self.row_pairs.get(line.text)
-            if repeated is None:
-                self._read_ticker(line)
-            elif repeated == self.first_pair:
-                self.repeats += 1
+            for row in line.rows:
+                repeated = self.row_pairs.get(row[0])
+                if repeated is None:
+                    self._read_ticker(row)
+                elif repeated == self.first_pair:
+                    self.repeats += 1
         elif kind is LineKind.TEXT:
             self._read_text(line, lines, index)
         elif kind is LineKind.BYLINE:
@@ -134,10 +136,8 @@ class _PageReader:
             warnings=tuple(self.warnings),
         )
 
-    def _read_ticker(self, line: PageLine) -> None:
+    def _read_ticker(self, row: re.Match[str]) -> None:
         """A row not seen before on this page (identical repeats are only counted, in read)."""
-        assert line.match is not None
-        row = line.match
         base, quote = row["base"], row["quote"]
         # A Unicode minus or a plus sign would make equal changes compare unequal downstream.
         change = row["change"].replace("−", "-").removeprefix("+")
@@ -146,7 +146,7 @@ class _PageReader:
             self.first_pair = seen.pair
         if seen.pair == self.first_pair:
             self.repeats += 1
-        self.row_pairs[line.text] = seen.pair
+        self.row_pairs[row[0]] = seen.pair
         kept = self.quotes.setdefault(seen.pair, seen)
         if kept != seen:
             self._warn(

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from services.domain.page_parse import parse_text
+from services.domain.page_parse import parse_page, parse_text
 
 TICKER = "• KGS/USD = 0.01144 0%\n  • KZT/USD = 0.00200 0%\n"
 
@@ -25,6 +25,31 @@ def test_plus_sign_and_unicode_minus_are_normalised_and_parenthesised_changes_re
         ("TJS/USD", "0.09156", "-0.11"),
         ("UZS/USD", "0.00008", "0"),
     ]
+
+
+def test_marquee_printed_on_one_line_gives_the_same_rows() -> None:
+    one_line = page(
+        "• KGS/USD = 0.01144 0% • KZT/USD = 0.00200 0% • KGS/USD = 0.01144 0% • KZT/USD = 0.00200 0%\n"
+    )
+
+    assert one_line == page(TICKER * 2)
+    assert one_line["ticker_repeats"] == 2
+
+
+def test_marquee_of_inline_html_spans_without_bullets() -> None:
+    spans = "".join(
+        f'<span class="pair">{pair}</span> = <span class="rate">{rate}</span> <span>{change}%</span> '
+        for pair, rate, change in [("KGS/USD", "0.01144", "0"), ("KZT/USD", "0.00200", "-0")] * 3
+    )
+    html = f'<div class="marquee">{spans}</div><h2>Story Title Here</h2><p>Body.</p>'
+
+    parsed = parse_page(html.encode(), "text/html", None).to_json()
+
+    assert [(q["pair"], q["rate"], q["change_pct"]) for q in parsed["ticker"]] == [
+        ("KGS/USD", "0.01144", "0"),
+        ("KZT/USD", "0.00200", "-0"),
+    ]
+    assert (parsed["ticker_repeats"], len(parsed["articles"])) == (3, 1)
 
 
 def test_unreadable_ticker_row_is_reported_and_is_not_text() -> None:
@@ -161,7 +186,8 @@ def test_truncation_is_read_from_the_last_paragraph() -> None:
         "One Story Title\n\nHe asked: “Why not?”\n\n"
         "Two Story Title\n\nIt rose by…\n\n"
         "Three Story Title\n\nThe list includes:\n\n"
-        "Four Story Title\n\nRead the report. Continue reading the full text on the website.\n"
+        "Four Story Title\n\nRead the report. Continue reading the full text on the website.\n\n"
+        "Five Story Title\n\nThe talks went on. Continue reading “Five Story Title” →\n"
     )
 
     assert [(a[1], a[3]) for a in articles(text)] == [
@@ -169,6 +195,7 @@ def test_truncation_is_read_from_the_last_paragraph() -> None:
         ("It rose by…", True),
         ("The list includes:", True),
         ("Read the report. Continue reading the full text on the website.", False),
+        ("The talks went on.", True),
     ]
 
 
