@@ -23,7 +23,7 @@ from tests.support.alert_sink import (
     targets,
 )
 from tests.support.consumer_groups import wait_caught_up
-from tests.support.receiver import Receiver, Reply, receiver, unused_port
+from tests.support.receiver import HANG, Receiver, Reply, receiver, unused_port
 
 HEALTHY = "/hooks/healthy-token-2"
 GONE = "/hooks/gone-token-2"
@@ -171,3 +171,49 @@ async def test_bad_messages_are_dead_lettered_once_and_a_restart_sends_nothing_a
     assert [footer_id(request.body) for request in chat.on("/hooks/first")] == expected
     assert [footer_id(request.body) for request in chat.on("/hooks/second")] == expected
     assert len(await messages(settings, "deadletter", expect=2)) == 2
+
+
+async def test_a_slow_receiver_and_a_429_storm_delay_alerts_without_losing_them(
+    env: dict[str, str], chat: Receiver, tmp_path: Path
+) -> None:
+    settings = Settings.load(env)
+    chat.script("/hooks/slow", HANG)  # longer than the 1s attempt timeout: abandoned, then retried
+    chat.script("/hooks/storm", *[Reply(429, {"Retry-After": "0.3"}, b"rate_limited")] * 6)
+    destinations: dict[str, dict[str, object]] = {
+        "slow": {"kind": "mattermost", "url_env": "SLOW", "timeout": 1},
+        "storm": {"kind": "mattermost", "url_env": "STORM"},
+    }
+    urls = {"SLOW": chat.url("/hooks/slow"), "STORM": chat.url("/hooks/storm")}
+    alert = make_alert("slow", 1)
+    async with running(settings, targets(settings, tmp_path, destinations, urls)):
+        await publish(settings, [alert])
+        slow = await chat.wait_for("/hooks/slow", 2)
+        storm = await chat.wait_for("/hooks/storm", 7)
+        deliveries = await messages(settings, "alerts.deliveries", expect=2)
+
+    assert slow[1].at - slow[0].at >= 1.0
+    assert all(later.at - earlier.at >= 0.3 for earlier, later in itertools.pairwise(storm))
+    outcomes = sorted((d["destination"], d["outcome"], d["attempts"], d["status_code"]) for d in deliveries)
+    assert outcomes == [("slow", "delivered", 2, 200), ("storm", "delivered", 7, 200)]
+    assert {footer_id(request.body) for request in slow + storm} == {alert["alert_id"]}
+
+
+async def test_a_stop_during_an_attempt_commits_nothing_and_the_alert_is_sent_again_after_restart(
+    env: dict[str, str], chat: Receiver, tmp_path: Path
+) -> None:
+    settings = Settings.load(env)
+    chat.script("/hooks/held", HANG)
+    destinations = {"held": {"kind": "mattermost", "url_env": "HELD", "timeout": 1}}
+    chosen = targets(settings, tmp_path, destinations, {"HELD": chat.url("/hooks/held")})
+    alert = make_alert("stop", 1)
+    async with running(settings, chosen) as sink:
+        await publish(settings, [alert])
+        await chat.wait_for("/hooks/held", 1)
+        sink.stop()  # what SIGTERM does: the attempt in flight times out, no new one starts
+    assert await messages(settings, "alerts.deliveries", expect=0, idle=0.5) == []
+
+    async with running(settings, chosen):
+        await chat.wait_for("/hooks/held", 2)
+        [delivery] = await messages(settings, "alerts.deliveries", expect=1)
+    assert [footer_id(request.body) for request in chat.on("/hooks/held")] == [alert["alert_id"]] * 2
+    assert (delivery["outcome"], delivery["attempts"]) == ("delivered", 1)
