@@ -24,7 +24,7 @@ from services.producer.http import Fetcher
 from services.producer.runner import produce
 from tests.conftest import REPO
 from tests.support.kafka import Record, read_topic
-from tests.support.pages import PageServer, page_server
+from tests.support.page_server import PageServer, page_server
 
 FIRST = b"<html><body>\xe2\x80\xa2 KGS/USD = 0.01144 0%</body></html>"
 CHANGED = b"<html><body>\xe2\x80\xa2 KGS/USD = 0.01150 0.52%</body></html>"

@@ -12,7 +12,7 @@ from services.common.settings import ProducerSettings
 from services.domain.fetch_policy import FetchError, IPAddress, SourceRefused
 from services.producer.http import Fetcher
 from services.producer.ssrf import AddressGuard, GuardedBackend, GuardedTransport
-from tests.support.pages import PageServer, page_server
+from tests.support.page_server import PageServer, page_server
 
 SETTINGS = ProducerSettings(retries=0, per_host_interval_seconds=0.0)
 PAGE = b"<p>guarded</p>"
