@@ -29,9 +29,11 @@ _SKIP_TAGS = frozenset((
     "footer", "dialog", "figure", "figcaption",
 ))
 # fmt: on
+# Class names of WordPress themes (from _s, the starter most themes grow from) for chrome and post meta.
 _SKIP_SELECTOR = (
     "[hidden], .screen-reader-text, .sr-only, .skip-link, .site-branding, .site-title, .site-description,"
-    " .sidebar, .widget-area, .comments-area, .sharedaddy, .breadcrumbs"
+    " .sidebar, .widget-area, .comments-area, .sharedaddy, .breadcrumbs, .posted-on, .cat-links,"
+    " .tags-links, .comments-link, .edit-link, .wp-caption-text"
 )
 # fmt: off
 _BLOCK_TAGS = frozenset((

@@ -13,7 +13,7 @@ class LineKind(Enum):
     DATE = "date"  # 19 February 2025
     PAGINATION = "pagination"  # Viewing results 1 - 6 of 131
     CONTINUE = "continue"  # a "Continue reading" link on its own line
-    BYLINE = "byline"  # • Written by ..., By ...
+    BYLINE = "byline"  # • Written by ..., By ..., Posted on <date> by ...: about an article, not in it
     TEXT = "text"  # a title or a body paragraph; the page assembler decides which
 
 
@@ -52,6 +52,11 @@ _CONTINUE_LINE = re.compile(
     rf"{CONTINUE_READING}(?: ?(?:[→»›…]|\.\.\.)| [“\"‘].{{0,200}}[”\"’](?: ?[→»›])?)?"
 )
 _BYLINE = re.compile(r"(?P<bullet>• ?)?(?:Written by|By) (?P<who>.{2,100})")
+# WordPress post meta: "Posted on February 19, 2025 by Staff", "Updated 19 February 2025".
+_POSTED = re.compile(
+    r"(?:Posted|Published|Updated)(?: on)? "
+    rf"(?:\d{{1,2}} (?:{_MONTHS})|(?:{_MONTHS}) \d{{1,2}},?) \d{{4}}(?: by .{{1,80}})?"
+)
 
 _MAX_TITLE = 200  # the site's titles run to about 140 characters
 # Words title case leaves in lower case; they say nothing about whether a line is a title.
@@ -70,6 +75,7 @@ _NAME_PARTICLES = frozenset((
 _OPENERS = "“‘\"'«([¡¿"
 _CLOSERS = "”’\"'»)]"
 _NOT_TITLE_ENDS = ".,;:…—–-"
+_CREDIT_LABELS = ("Photo:", "Photos:", "Image:", "Video:", "Source:", "Credit:")
 
 
 def normalise(raw: str) -> str:
@@ -111,7 +117,7 @@ def classify(raw: str) -> PageLine | None:
             return PageLine(LineKind.PAGINATION, text, pages)
     if head == "C" and text.startswith(CONTINUE_READING) and _CONTINUE_LINE.fullmatch(text):
         return PageLine(LineKind.CONTINUE, text)
-    if head in "•WB" and _is_byline(text):
+    if head in "•WBPU" and (_is_byline(text) or _POSTED.fullmatch(text)):
         return PageLine(LineKind.BYLINE, text)
     return PageLine(LineKind.TEXT, text, title_like=is_title_like(text))
 
@@ -139,12 +145,13 @@ def is_title_like(text: str) -> bool:
     A title is at most about 200 characters, has two or more words, does not end in `.`, `,`, `;`, `:`,
     `…` or a dash (a `?` or `!` is fine), does not open with a dateline, starts with a capital, and at
     most one in five of its other significant words is lower case (small words such as "to", "the", "of"
-    and words starting with a digit or `$` do not count). Body sentences fail this on their lower-case
+    and words starting with a digit or `$` do not count). Credit lines ("Photo: Akorda") are not titles
+    either. Body sentences fail this on their lower-case
     words or their final stop, which is what keeps short one-sentence paragraphs and a last fragment
     cut by the listing ("In order to change that, the ministers") out of the titles. Whether a title-like
     line *is* a title also depends on what follows it; see page_text.
     """
-    if len(text) > _MAX_TITLE or text[0] == "•":
+    if len(text) > _MAX_TITLE or text[0] == "•" or text.startswith(_CREDIT_LABELS):
         return False
     tail = text.rstrip(_CLOSERS)
     if not tail or tail[-1] in _NOT_TITLE_ENDS:

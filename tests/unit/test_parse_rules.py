@@ -142,6 +142,29 @@ def test_camel_case_words_and_question_marks_can_be_titles() -> None:
     ]
 
 
+def test_post_meta_lines_are_skipped_in_text_and_html() -> None:
+    text = "Story Title Here\n\nPosted on February 19, 2025 by Staff\n\nThe president spoke.\n"
+    html = (
+        '<article><h2 class="entry-title"><a href="/a">Story Title Here</a></h2><div class="entry-meta">'
+        '<span class="posted-on">Posted on <time datetime="2025-02-19">February 19, 2025</time></span>'
+        '<span class="comments-link"><a href="/a#respond">Leave a Comment</a></span></div>'
+        '<div class="entry-summary"><p>The president spoke.</p></div></article>'
+    )
+    expected = [("Story Title Here", "The president spoke.", None, False)]
+
+    assert articles(text) == expected
+    assert [
+        (a.title, a.body, a.dateline, a.truncated)
+        for a in parse_page(html.encode(), "text/html", None).articles
+    ] == expected
+
+
+def test_photo_credit_line_is_body_not_a_title() -> None:
+    assert articles("Story Title Here\n\nPhoto: Akorda\n\nThe president spoke.\n") == [
+        ("Story Title Here", "Photo: Akorda\n\nThe president spoke.", None, False)
+    ]
+
+
 def test_sentences_opening_with_by_or_written_by_are_body_and_names_after_them_are_bylines() -> None:
     text = (
         "Story Title Here\n\nBy Aruuke Uran kyzy\n\nBy contrast, officials said nothing\n\nBy Staff Writer\n"
