@@ -1,10 +1,9 @@
-"""What the alert sink publishes about an alert: its alerts.deliveries outcome and its dead letter."""
+"""What the alert sink publishes about each alert and destination: a pagewire.alert_delivery/1."""
 
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Final, Literal
 
-from services.common.deadletter import deadletter_message
 from services.domain.chat import Kind
 from services.domain.instants import format_instant
 
@@ -39,18 +38,3 @@ def delivery_message(
         "event_time": alert["event_time"],
         "completed_at": format_instant(completed_at),
     }
-
-
-def dead_letter(record: Any, *, reason: str, error: str, now: datetime) -> dict[str, Any]:
-    """The deliver-stage dead letter of an alerts record (kept whole); `error` must hold no URL or secret."""
-    return deadletter_message(
-        stage=STAGE,
-        reason=reason,
-        error=error,
-        topic=record.topic,
-        partition=record.partition,
-        offset=record.offset,
-        key=record.key,
-        value=record.value,
-        now=now,
-    )

@@ -14,7 +14,7 @@ from aiokafka.errors import IllegalStateError, KafkaError
 
 from services.common import codec
 from services.common.catalog import load_catalog
-from services.common.deadletter import deadletter_key
+from services.common.deadletter import deadletter_key, deadletter_of
 from services.common.logging import log_context
 from services.common.metrics import DEADLETTERED, DELIVERIES, DELIVERY_SECONDS, MESSAGES_CONSUMED
 from services.common.observe import Readiness
@@ -23,7 +23,7 @@ from services.domain.errors import SchemaError
 from services.domain.fetch_policy import backoff_delay
 from services.sinks.alerts.client import DeliveryAbandoned, DeliveryResult, DestinationClient
 from services.sinks.alerts.destinations_file import Target
-from services.sinks.alerts.records import STAGE, Outcome, dead_letter, delivery_message
+from services.sinks.alerts.records import STAGE, Outcome, delivery_message
 
 log = logging.getLogger(__name__)
 
@@ -164,7 +164,7 @@ class DestinationWorker:
         if result.delivered:
             return [self._delivery(alert, "delivered", result.attempts, result.status_code, None)]
         error = f"destination {self.name!r}: {result.summary} after {result.attempts} attempt(s)"
-        letter = dead_letter(record, reason=str(result.reason), error=error, now=self._now())
+        letter = deadletter_of(record, stage=STAGE, reason=str(result.reason), error=error, now=self._now())
         return [
             (self._deadletter_topic, deadletter_key(record.key, STAGE), letter),
             self._delivery(alert, "dead_lettered", result.attempts, result.status_code, result.summary),
@@ -185,7 +185,7 @@ class DestinationWorker:
         self, consumer: AIOKafkaConsumer, record: Any, exc: SchemaError, stopping: asyncio.Event
     ) -> bool:
         if self._reports_bad_input:
-            letter = dead_letter(record, reason=exc.reason, error=str(exc), now=self._now())
+            letter = deadletter_of(record, stage=STAGE, reason=exc.reason, error=str(exc), now=self._now())
             key = deadletter_key(record.key, STAGE)
             if not await self._publish([(self._deadletter_topic, key, letter)], stopping):
                 return False

@@ -4,36 +4,22 @@ import asyncio
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
 import httpx
 import orjson
-import pytest
 
 from services.common.settings import Settings
 from services.domain.chat.webhook import verify
 from tests.conftest import REPO
-from tests.support.alert_sink import make_alert, messages, private_topics, publish, write_destinations
-from tests.support.receiver import HANG, Receiver, Reply, receiver, unused_port
+from tests.support.alert_sink import make_alert, messages, publish, write_destinations
+from tests.support.receiver import HANG, Receiver, Reply, unused_port
 
 PARTNER = "/hooks/partner-path-token-9"
 SECRET = "hmac-signing-secret-9"
 UNREACHABLE_TOKEN = "unreachable-token-9"
-
-
-@pytest.fixture
-async def env(kafka: Settings, test_env: dict[str, str]) -> AsyncIterator[dict[str, str]]:
-    async with private_topics(test_env) as private:
-        yield private
-
-
-@pytest.fixture
-async def chat() -> AsyncIterator[Receiver]:
-    async with receiver() as server:
-        yield server
 
 
 @dataclass

@@ -2,11 +2,8 @@
 
 import itertools
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from services.common.metrics import REGISTRY
 from services.common.settings import Settings
@@ -16,13 +13,12 @@ from tests.support.alert_sink import (
     by_destination,
     make_alert,
     messages,
-    private_topics,
     publish,
     running,
     targets,
 )
 from tests.support.alerts import INJECTION
-from tests.support.receiver import Receiver, Reply, receiver
+from tests.support.receiver import Receiver, Reply
 
 PATHS = {
     "slack": "/slack/services/T0/B0/slack-token-1",
@@ -33,18 +29,6 @@ PATHS = {
 }
 SECRET = "integration-signing-secret"
 FOOTER_FACTS = ["Severity", "Status", "Rule", "Pair", "Site", "Measure", "Value", "Threshold", "Event time"]
-
-
-@pytest.fixture
-async def env(kafka: Settings, test_env: dict[str, str]) -> AsyncIterator[dict[str, str]]:
-    async with private_topics(test_env) as private:
-        yield private
-
-
-@pytest.fixture
-async def chat() -> AsyncIterator[Receiver]:
-    async with receiver() as server:
-        yield server
 
 
 def url_env(server: Receiver) -> dict[str, str]:

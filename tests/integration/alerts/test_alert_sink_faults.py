@@ -3,11 +3,9 @@
 import asyncio
 import base64
 import itertools
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import orjson
-import pytest
 
 from services.common import codec
 from services.common.catalog import load_catalog
@@ -17,29 +15,16 @@ from tests.support.alert_sink import (
     by_destination,
     make_alert,
     messages,
-    private_topics,
     publish,
     running,
     targets,
 )
 from tests.support.consumer_groups import wait_caught_up
-from tests.support.receiver import HANG, Receiver, Reply, receiver, unused_port
+from tests.support.receiver import HANG, Receiver, Reply, unused_port
 
 HEALTHY = "/hooks/healthy-token-2"
 GONE = "/hooks/gone-token-2"
 DOWN_TOKEN = "down-token-2"
-
-
-@pytest.fixture
-async def env(kafka: Settings, test_env: dict[str, str]) -> AsyncIterator[dict[str, str]]:
-    async with private_topics(test_env) as private:
-        yield private
-
-
-@pytest.fixture
-async def chat() -> AsyncIterator[Receiver]:
-    async with receiver() as server:
-        yield server
 
 
 def footer_id(body: bytes) -> str:
