@@ -3,11 +3,11 @@
 import re
 
 # Shortcodes the site's excerpts leak (the caption's text is image credit, not article text). Only these
-# names are stripped, so a bracketed "[sic]" or "[1]" in a quote stays.
-_SHORTCODE_NAMES = "caption|wp_caption|video|audio|gallery|embed|playlist"
-_SHORTCODE_PAIR = re.compile(rf"\[({_SHORTCODE_NAMES})\b[^\]]*\].*?\[/\1\]")
-# An opening tag whose closing tag the excerpt cut off, a stray closing tag, a self-closing [gallery].
-_SHORTCODE_TAG = re.compile(rf"\[/?(?:{_SHORTCODE_NAMES})\b[^\]]*\]")
+# names are stripped, so a bracketed "[sic]" or "[1]" in a quote stays. Attributes are bounded so that a
+# "[caption" without its "]" cannot make the search read to the end of the text at every occurrence.
+_SHORTCODE = re.compile(
+    r"\[(?P<closing>/)?(?P<name>caption|wp_caption|video|audio|gallery|embed|playlist)\b[^\]]{0,500}\]"
+)
 
 # "DUSHANBE (TCA) —", "OSH, Kyrgyzstan (TCA) —", "ASTANA - ", "Tashkent, Uzbekistan - ". A capitalised
 # word followed by a dash is common prose too ("Kazakhstan – and its neighbours"), so a dateline must
@@ -33,11 +33,32 @@ _SENTENCE_ENDS = (".", "!", "?")
 
 
 def strip_shortcodes(paragraph: str) -> str:
-    """`[caption id="a1"]<credit>[/caption] Text [video mp4="x"][/video]` -> `Text`."""
+    """`[caption id="a1"]<credit>[/caption] Text [video mp4="x"][/video]` -> `Text`.
+
+    A shortcode with its closing tag goes with everything between; one whose closing tag the excerpt cut
+    off, a stray closing tag and a self-closing `[gallery ids="1,2"]` go alone. One pass, in linear time:
+    once a name's closing tag is missing after some point, it is not searched for again.
+    """
     if "[" not in paragraph:
         return paragraph
-    stripped = _SHORTCODE_TAG.sub(" ", _SHORTCODE_PAIR.sub(" ", paragraph))
-    return " ".join(stripped.split())
+    kept: list[str] = []
+    at = 0
+    unclosed: set[str] = set()
+    while (tag := _SHORTCODE.search(paragraph, at)) is not None:
+        kept.append(paragraph[at : tag.start()])
+        at = tag.end()
+        name = tag["name"]
+        if tag["closing"] or name in unclosed:
+            continue
+        closing = paragraph.find(f"[/{name}]", at)
+        if closing == -1:
+            unclosed.add(name)
+        else:
+            at = closing + len(name) + 3
+    if not kept:
+        return paragraph
+    kept.append(paragraph[at:])
+    return " ".join(" ".join(kept).split())
 
 
 def split_trailing_continue(paragraph: str) -> tuple[str, bool]:
