@@ -7,6 +7,7 @@ from typing import Any
 
 from services.common.metrics import REGISTRY
 from services.common.settings import Settings
+from services.domain.alert_engine import evaluate
 from services.domain.chat import build_payload, encode_body
 from services.domain.chat.webhook import verify
 from tests.support.alert_sink import (
@@ -17,7 +18,7 @@ from tests.support.alert_sink import (
     running,
     targets,
 )
-from tests.support.alerts import INJECTION
+from tests.support.alerts import INJECTION, rules, staleness
 from tests.support.receiver import Receiver, Reply
 
 PATHS = {
@@ -165,3 +166,22 @@ async def test_filters_by_severity_and_pair_and_says_why(
     }
     assert {d["attempts"] for d in by_destination(deliveries, "picky") if d["outcome"] == "filtered"} == {0}
     assert {d["outcome"] for d in by_destination(deliveries, "everything")} == {"delivered"}
+
+
+async def test_alerts_of_the_real_rule_engine_reach_a_webhook_unchanged_and_in_order(
+    env: dict[str, str], chat: Receiver, tmp_path: Path
+) -> None:
+    settings = Settings.load(env)
+    stale_rule = rules({"name": "stale", "metric": "staleness", "threshold": "0", "severity": "critical"})
+    went_stale = evaluate(stale_rule, staleness(1, "2025-02-19T12:00:05Z", "stale", 21605), {})
+    recovered = staleness(2, "2025-02-19T13:00:00Z", "recovered", 25200)
+    came_back = evaluate(stale_rule, recovered, went_stale.states)
+    raised = went_stale.alerts + came_back.alerts
+    assert [alert["status"] for alert in raised] == ["firing", "resolved"]
+    destinations = {"partner": {"kind": "webhook", "url_env": "URL_WEBHOOK", "secret_env": "SECRET"}}
+    async with running(settings, targets(settings, tmp_path, destinations, url_env(chat))):
+        await publish(settings, raised)
+        received = await chat.wait_for(PATHS["webhook"], 2)
+
+    assert [request.json() for request in received] == raised
+    assert [request.headers["Idempotency-Key"] for request in received] == [a["alert_id"] for a in raised]
