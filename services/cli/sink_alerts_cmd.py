@@ -32,9 +32,6 @@ def command(settings: Settings, destinations_file: Path | None, check: bool) -> 
     alert in flight, with the same alert id. Serves /metrics, /healthz and /readyz on
     PAGEWIRE_OBSERVE_ALERT_SINK_PORT. The destinations file format: deploy/alert-destinations.example.yaml.
     """
-    configure_logging(settings)
-    # httpx logs each request with its URL at INFO, and a chat webhook's URL is its credential
-    logging.getLogger("httpx").setLevel(logging.WARNING)
     path = destinations_file or settings.alert_sink.destinations_file
     if path is None:
         raise click.ClickException(
@@ -46,6 +43,9 @@ def command(settings: Settings, destinations_file: Path | None, check: bool) -> 
         if check:
             _describe(targets)
             return
+        configure_logging(settings)
+        # httpx logs each request with its URL at INFO, and a chat webhook's URL is its credential
+        logging.getLogger("httpx").setLevel(logging.WARNING)
         sink = AlertSink(settings, targets)
         log.info("alert sink starting", extra={"destinations": [target.name for target in targets]})
         _run(settings, sink)
