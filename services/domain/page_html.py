@@ -16,6 +16,9 @@ from services.domain.errors import ParseError
 #: Deeper documents are refused. Real pages nest a few dozen levels; lexbor's tree building gets slow
 #: (quadratic) on pathological nesting, and browsers stop nesting at 512 too.
 MAX_DEPTH = 512
+#: More tags than this is not a listing page (those have a few thousand); refusing it bounds the time
+#: any document can take (the depth scan and lexbor are both linear in tags once depth is bounded).
+MAX_TAGS = 100_000
 # Up to this many tags even the worst nesting parses in a few milliseconds, so depth is only checked
 # after parsing; above it, a cheap scan estimates depth before lexbor sees the document.
 _UNCHECKED_TAGS = 4096
@@ -57,8 +60,16 @@ _RAW_TEXT_TAGS = frozenset(("script", "style", "textarea", "title", "xmp"))
 
 
 def html_lines(html: str) -> list[str]:
-    """The rendered lines of an HTML page; raises ParseError(reason="html_too_deep") past MAX_DEPTH."""
-    if html.count("<") > _UNCHECKED_TAGS and estimated_depth(html) > MAX_DEPTH:
+    """The rendered lines of an HTML page.
+
+    Raises ParseError with reason "html_too_large" past MAX_TAGS and "html_too_deep" past MAX_DEPTH.
+    """
+    tags = html.count("<")
+    if tags > MAX_TAGS:
+        raise ParseError(
+            f"HTML with {tags} tags (more than {MAX_TAGS}): not a listing page", reason="html_too_large"
+        )
+    if tags > _UNCHECKED_TAGS and estimated_depth(html) > MAX_DEPTH:
         raise ParseError(f"HTML nested deeper than {MAX_DEPTH} elements", reason="html_too_deep")
     tree = LexborHTMLParser(html)
     skipped = {node.mem_id for node in tree.css(_SKIP_SELECTOR)}
@@ -126,33 +137,35 @@ class _LineWriter:
 def estimated_depth(html: str) -> int:
     """How deep a document's elements nest, from its tags alone (no tree is built).
 
-    An upper-bound-ish estimate good enough to refuse pathological documents before lexbor: end tags
-    close one level, void and self-closing-by-sibling elements open none, raw text (scripts, styles) and
-    comments are skipped.
+    An estimate good enough to refuse pathological documents before lexbor: end tags close one level,
+    void and self-closing-by-sibling elements open none, comments and the raw text of scripts and styles
+    are skipped. Splitting at "<" keeps the per-tag work to a few C-level string calls.
     """
-    lowered = html.lower()
     depth = deepest = 0
-    at = lowered.find("<")
-    while at != -1:
-        if lowered.startswith("<!--", at):
-            end = lowered.find("-->", at + 4)
-            at = -1 if end == -1 else lowered.find("<", end + 3)
-            continue
-        closing = lowered.startswith("</", at)
-        start = at + 2 if closing else at + 1
-        stop = start
-        while stop < len(lowered) and lowered[stop].isalnum():
-            stop += 1
-        name = lowered[start:stop]
-        if name and name not in _FLAT_TAGS:
-            if closing:
+    skipping_to = ""  # "-->" inside a comment, "/script" (etc.) inside raw text
+    for piece in html.lower().split("<")[1:]:
+        if skipping_to:
+            if skipping_to == "-->":
+                if "-->" in piece:
+                    skipping_to = ""
+            elif piece.startswith(skipping_to):
+                skipping_to = ""
                 depth = max(0, depth - 1)
-            else:
-                depth += 1
-                deepest = max(deepest, depth)
-                if name in _RAW_TEXT_TAGS:
-                    stop = lowered.find(f"</{name}", stop)
-                    if stop == -1:
-                        break
-        at = lowered.find("<", stop)
+            continue
+        if piece.startswith("!--"):
+            if "-->" not in piece[3:]:
+                skipping_to = "-->"
+            continue
+        closing = piece.startswith("/")
+        name = piece[closing : closing + 16].split(">", 1)[0].split("/", 1)[0].strip()
+        name = name.split(None, 1)[0] if name else ""
+        if not name[:1].isalpha() or name in _FLAT_TAGS:
+            continue
+        if closing:
+            depth = max(0, depth - 1)
+            continue
+        depth += 1
+        deepest = max(deepest, depth)
+        if name in _RAW_TEXT_TAGS:
+            skipping_to = "/" + name
     return deepest

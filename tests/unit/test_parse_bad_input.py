@@ -76,7 +76,7 @@ def test_html_without_text_is_an_empty_page_with_a_warning() -> None:
     }
 
 
-@pytest.mark.parametrize("depth", [600, 100_000])
+@pytest.mark.parametrize("depth", [600, 40_000])
 def test_deeply_nested_html_is_refused_quickly(depth: int) -> None:
     html = ("<div>" * depth + "<h2>Deep Story Title</h2><p>Deep body.</p>" + "</div>" * depth).encode()
     started = time.perf_counter()
@@ -85,6 +85,29 @@ def test_deeply_nested_html_is_refused_quickly(depth: int) -> None:
 
     assert time.perf_counter() - started < 2
     assert (str(error), error.reason) == ("HTML nested deeper than 512 elements", "html_too_deep")
+
+
+def test_html_with_more_tags_than_any_listing_page_is_refused_quickly() -> None:
+    html = ("<span>" * 500 + "<div></div>" * 60_000).encode()
+    started = time.perf_counter()
+
+    error = parse_error(html, "text/html")
+
+    assert time.perf_counter() - started < 1
+    assert (str(error), error.reason) == (
+        "HTML with 120500 tags (more than 100000): not a listing page",
+        "html_too_large",
+    )
+
+
+def test_many_shallow_tags_within_the_limit_parse() -> None:
+    html = "<span>" * 500 + "<div></div>" * 45_000 + "<h2>Story Title Here</h2><p>Body.</p>"
+    started = time.perf_counter()
+
+    page = parse_page(html.encode(), "text/html", None)
+
+    assert time.perf_counter() - started < 5
+    assert [(a.title, a.body) for a in page.articles] == [("Story Title Here", "Body.")]
 
 
 def test_nesting_real_pages_use_parses() -> None:

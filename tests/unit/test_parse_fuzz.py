@@ -63,6 +63,7 @@ def test_any_bytes_give_a_page_or_a_parse_error(
             "undecodable_body",
             "unknown_charset",
             "html_too_deep",
+            "html_too_large",
         }
 
 
