@@ -1,0 +1,211 @@
+"""`pagewire worker` as a real subprocess for integration tests, snapshots to feed it, its outputs read."""
+
+import asyncio
+import os
+import re
+import signal
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from services.common import codec
+from services.common.catalog import Catalog, load_catalog
+from services.common.kafka import ensure_topics, producer
+from services.common.settings import KafkaSettings, Settings
+from services.domain.instants import parse_instant
+from services.domain.snapshot import Snapshot
+from tests.conftest import REPO, SEED
+
+PAGEWIRE = str(Path(sys.executable).parent / "pagewire")
+URL = "https://timesca.com/news/"
+
+
+def snapshot(
+    site: str, fetched_at: str, body: bytes | None = None, content_type: str = "text/plain"
+) -> Snapshot:
+    return Snapshot(
+        SEED.read_bytes() if body is None else body, URL, site, parse_instant(fetched_at), content_type, None
+    )
+
+
+def sample(site: str, name: str) -> Snapshot:
+    """A bundled sample (samples/replay/20250219T090000Z.txt...), fetched at the time its name says."""
+    path = REPO / "samples" / name
+    stamp = re.sub(r"^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z$", r"\1-\2-\3T\4:\5:\6Z", path.stem)
+    kind = "text/html" if path.suffix == ".html" else "text/plain"
+    return snapshot(site, stamp, path.read_bytes(), kind)
+
+
+def record(item: Snapshot) -> tuple[bytes, bytes]:
+    """A snapshots.raw record as the producer writes it: key = site, value = the envelope."""
+    return item.site.encode(), codec.encode(item.to_envelope())
+
+
+@dataclass(frozen=True)
+class Sent:
+    partition: int
+    offset: int
+
+
+async def send(settings: Settings, records: Sequence[tuple[bytes | None, bytes]]) -> list[Sent]:
+    """Send to snapshots.raw in order; where each landed."""
+    client = producer(settings.kafka)
+    await client.start()
+    try:
+        topic = load_catalog(settings.kafka.topic_prefix).name("snapshots.raw")
+        sent = [await client.send_and_wait(topic, value, key=key) for key, value in records]
+        return [Sent(meta.partition, meta.offset) for meta in sent]
+    finally:
+        await client.stop()
+
+
+@dataclass(frozen=True)
+class Output:
+    """One message on a worker output topic, decoded and validated against the catalog's schema."""
+
+    topic: str  # catalog name, without the prefix
+    key: str
+    value: dict[str, Any]
+
+
+async def read_outputs(
+    kafka: KafkaSettings,
+    catalog: Catalog,
+    names: Sequence[str],
+    until: Callable[[list[Output]], bool],
+    *,
+    timeout: float = 60.0,
+    settle: float = 1.5,
+) -> list[Output]:
+    """Everything on `names` from the beginning, once `until(outputs)` holds and `settle` more seconds
+    brought nothing new (so a test also sees what should not be there). Fails on a schema violation."""
+    schemas = {catalog.name(name): (name, catalog.spec(name).value) for name in names}
+    consumer = AIOKafkaConsumer(bootstrap_servers=kafka.bootstrap, group_id=None, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        partitions = [
+            TopicPartition(topic, partition)
+            for topic in schemas
+            for partition in sorted(
+                consumer.partitions_for_topic(topic) or await _partitions(consumer, topic)
+            )
+        ]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        outputs: list[Output] = []
+        deadline = time.monotonic() + timeout
+        quiet_since: float | None = None
+        while time.monotonic() < deadline:
+            batch = await consumer.getmany(timeout_ms=200)
+            for messages in batch.values():
+                for message in messages:
+                    name, schema = schemas[message.topic]
+                    value = codec.decode(message.value, schema)
+                    outputs.append(Output(name, (message.key or b"").decode(), value))
+            if batch:
+                quiet_since = None
+            elif until(outputs):
+                quiet_since = quiet_since or time.monotonic()
+                if time.monotonic() - quiet_since >= settle:
+                    return outputs
+        raise AssertionError(f"timed out; got {len(outputs)} outputs: {outputs!r:.3000}")
+    finally:
+        await consumer.stop()
+
+
+async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
+    for _ in range(50):
+        await consumer._client.force_metadata_update()
+        found: set[int] | None = consumer.partitions_for_topic(topic)
+        if found:
+            return found
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"topic {topic} does not exist")
+
+
+def of_site(outputs: list[Output], topic: str, site: str) -> list[Output]:
+    return [output for output in outputs if output.topic == topic and output.value.get("site") == site]
+
+
+async def private_topics(kafka: Settings, name: str) -> dict[str, str]:
+    """Catalog topics under a prefix of their own inside the session prefix (removed with it)."""
+    prefix = f"{kafka.kafka.topic_prefix}{name}-{uuid.uuid4().hex[:4]}."
+    await ensure_topics(kafka.kafka, load_catalog(prefix))
+    return {"PAGEWIRE_TOPIC_PREFIX": prefix}
+
+
+class Worker:
+    """A `pagewire worker` subprocess logging to a file; started, stopped and restarted by the test."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.env = {**os.environ, "PAGEWIRE_WORKER_STORE": "memory", **env}
+        # any free port (found in the log), and JSON logs so the test can read that line
+        self.env.update(
+            PAGEWIRE_OBSERVE_HOST="127.0.0.1", PAGEWIRE_OBSERVE_WORKER_PORT="0", PAGEWIRE_LOG_FORMAT="json"
+        )
+        self.log = log
+        self.process: asyncio.subprocess.Process | None = None
+        self.url = ""
+
+    async def start(self, timeout: float = 90.0) -> None:
+        """Start and wait until /readyz says ready (partitions assigned, tables recovered, consuming)."""
+        offset = self.log.stat().st_size if self.log.exists() else 0
+        with self.log.open("ab") as sink:
+            self.process = await asyncio.create_subprocess_exec(
+                PAGEWIRE, "worker", cwd=REPO, env=self.env, stdout=sink, stderr=sink
+            )
+        deadline = time.monotonic() + timeout
+        async with httpx.AsyncClient() as client:
+            while time.monotonic() < deadline:
+                assert self.process.returncode is None, f"worker exited:\n{self.tail()}"
+                self.url = self.url_from_log(offset) or ""
+                if self.url:
+                    try:
+                        if (await client.get(self.url + "/readyz")).status_code == 200:
+                            return
+                    except httpx.TransportError:
+                        pass
+                await asyncio.sleep(0.2)
+        raise AssertionError(f"worker not ready after {timeout}s:\n{self.tail()}")
+
+    def url_from_log(self, offset: int) -> str | None:
+        with self.log.open("rb") as lines:
+            lines.seek(offset)
+            for line in lines:
+                if b"observability server listening" in line:
+                    return str(orjson.loads(line)["url"])
+        return None
+
+    async def stop(self, timeout: float = 60.0) -> int:
+        """SIGTERM, then the exit code."""
+        assert self.process is not None
+        if self.process.returncode is None:
+            self.process.send_signal(signal.SIGTERM)
+        return await asyncio.wait_for(self.process.wait(), timeout)
+
+    async def metrics(self) -> str:
+        async with httpx.AsyncClient() as client:
+            return (await client.get(self.url + "/metrics")).text
+
+    def tail(self, chars: int = 4000) -> str:
+        return self.log.read_text(errors="replace")[-chars:] if self.log.exists() else ""
+
+
+@asynccontextmanager
+async def running_worker(env: dict[str, str], log: Path) -> AsyncIterator[Worker]:
+    worker = Worker(env, log)
+    await worker.start()
+    try:
+        yield worker
+    finally:
+        code = await worker.stop()
+        assert code == 0, f"worker exited with {code}:\n{worker.tail()}"
