@@ -29,6 +29,8 @@ _BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
 _SNIFF_BYTES = 4096
+# Browsers look for a <meta> charset in the first 1024 bytes only (HTML's "prescan"); so does pagewire.
+_PRESCAN_BYTES = 1024
 # Text and HTML carry tabs, newlines and form feeds; other C0 control bytes in bulk mean binary data.
 # The table lists every other byte, so `translate` deleting them leaves only the suspicious ones (in C).
 _NOT_CONTROL = bytes(byte for byte in range(256) if byte >= 0x20 or byte in b"\t\n\r\x0c")
@@ -50,8 +52,8 @@ def decode_body(
     """Decode a snapshot body, or raise ParseError with a short `reason` saying why it cannot be read.
 
     The charset comes from the argument, else from the content type's `charset=` parameter, else (for
-    HTML) from a `<meta>` tag in the first 4 KiB, else UTF-8; a byte order mark wins over all of them, as
-    in browsers. Without a usable content type, a body whose first character is `<` is taken as HTML.
+    HTML) from a `<meta>` tag in the first 1024 bytes, else UTF-8; a byte order mark wins over all of
+    them, as in browsers. Without a usable content type, a body whose first character is `<` is HTML.
     Decoding is strict: a page with bytes that are not valid in its charset is refused, not guessed at.
     """
     if not body:
@@ -73,7 +75,7 @@ def decode_body(
         if is_html is None:
             is_html = body[:_SNIFF_BYTES].lstrip()[:1] == b"<"
         if encoding is None and is_html:
-            encoding = _meta_charset(body[:_SNIFF_BYTES])
+            encoding = _meta_charset(body[:_PRESCAN_BYTES])
     codec = _codec_name(encoding or "utf-8")
     try:
         text = body.decode(codec)
@@ -153,6 +155,8 @@ def _meta_charset(head: bytes) -> str | None:
     page's real charset is; the HTML parser (not a regex) finds the tag. As in browsers, a label that
     names no known text encoding is ignored rather than refused.
     """
+    if b"charset" not in head.lower():
+        return None
     tree = LexborHTMLParser(head.decode("latin-1"))
     for meta in tree.css("meta"):
         attributes = meta.attributes
