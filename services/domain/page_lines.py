@@ -8,6 +8,8 @@ from services.domain.page_body import CONTINUE_READING, opens_with_dateline
 
 
 class LineKind(Enum):
+    """What a line of a listing page is, decided from the line alone."""
+
     TICKER = "ticker"  # • KGS/USD = 0.01144 0% (or several such rows on one line, a one-line marquee)
     BAD_TICKER = "bad_ticker"  # a bullet that names a pair but whose numbers cannot be read
     DATE = "date"  # 19 February 2025
@@ -19,6 +21,8 @@ class LineKind(Enum):
 
 @dataclass(frozen=True, slots=True)
 class PageLine:
+    """One non-blank line, normalised and classified, with what its pattern captured."""
+
     kind: LineKind
     text: str  # whitespace normalised: single spaces, no no-break or zero-width spaces, stripped
     match: re.Match[str] | None = None  # the pattern's groups for DATE and PAGINATION lines
