@@ -103,16 +103,17 @@ class DestinationClient:
         limits = self._limits
         started = self._clock()
         attempts = 0
-        last = "no attempt made"
+        last, last_status = "no attempt made", None
         while True:
             await self._pause(self._pacer.wait_seconds(), stopping)
             remaining = limits.deadline_seconds - (self._clock() - started)
             if remaining <= 0:
                 # the pacing wait used up what the backoff had left
-                return DeliveryResult(False, attempts, None, DEADLINE_EXCEEDED, last)
+                return DeliveryResult(False, attempts, last_status, DEADLINE_EXCEEDED, last)
             attempts += 1
             self._pacer.started()
             answer = await self._attempt(alert, min(limits.timeout_seconds, remaining))
+            last_status = answer.status
             asked: float | None = None
             if answer.status is not None:
                 outcome = verdict(answer.status)
