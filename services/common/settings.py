@@ -5,6 +5,7 @@ environment mapping, `pagewire config` and the README table all come from one pl
 environment, then the config file (PAGEWIRE_CONFIG or --config), then the defaults below.
 """
 
+import functools
 import importlib.metadata
 import os
 import tomllib
@@ -171,6 +172,7 @@ class StorageSettings:
     )
 
 
+@functools.cache  # importlib.metadata reads and parses METADATA each call (~0.5 ms): once per process
 def package_version() -> str:
     """The installed pagewire version, named in the producer's User-Agent and Kafka headers."""
     try:
