@@ -137,3 +137,32 @@ async def _partitions_of(consumer: AIOKafkaConsumer, topic: str, timeout: float)
 
 def settings_hint(consumer: AIOKafkaConsumer) -> str:
     return ",".join(str(server) for server in consumer._client._bootstrap_servers)
+
+
+async def message_counts(settings: KafkaSettings, topics: Iterable[str]) -> dict[str, int]:
+    """End offsets summed over each existing topic's partitions (its message count when none were deleted)."""
+    names = list(topics)
+    client = admin(settings)
+    await client.start()
+    try:
+        described = await client.describe_topics(names)
+    finally:
+        await client.close()
+    partitions = [
+        TopicPartition(topic["topic"], partition["partition"])
+        for topic in described
+        if topic["error_code"] == 0
+        for partition in topic["partitions"]
+    ]
+    counts = {topic["topic"]: 0 for topic in described if topic["error_code"] == 0}
+    if not partitions:
+        return counts
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap, enable_auto_commit=False, group_id=None)
+    await consumer.start()
+    try:
+        consumer.assign(partitions)
+        for partition, end in (await consumer.end_offsets(partitions)).items():
+            counts[partition.topic] += end
+        return counts
+    finally:
+        await consumer.stop()

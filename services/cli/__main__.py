@@ -1,0 +1,5 @@
+"""`python -m services.cli ...` runs the `pagewire` command (used where the console script is not on PATH)."""
+
+from services.cli import main
+
+main()
