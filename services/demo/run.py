@@ -50,11 +50,11 @@ class DemoPlan:
         return Settings.load(self.env)
 
 
-def plan(settings: Settings) -> DemoPlan:
+def plan(settings: Settings, prefix: str) -> DemoPlan:
     workdir = settings.local_kafka.home / "demo"
     env = {
         "PAGEWIRE_KAFKA_BOOTSTRAP": settings.kafka.bootstrap,
-        "PAGEWIRE_TOPIC_PREFIX": PREFIX,
+        "PAGEWIRE_TOPIC_PREFIX": prefix,
         "PAGEWIRE_HOME": str(settings.local_kafka.home),
         "PAGEWIRE_DATABASE_URL": f"sqlite:///{workdir / 'pagewire.db'}",
         "PAGEWIRE_WORKER_STORE": "memory",
@@ -69,14 +69,14 @@ def plan(settings: Settings) -> DemoPlan:
     return DemoPlan(workdir, env)
 
 
-async def run_demo(settings: Settings, console: Console) -> bool:
+async def run_demo(settings: Settings, console: Console, prefix: str = PREFIX) -> bool:
     """Replay the bundled pages through every stage and print what came out; False if something failed."""
-    demo = plan(settings)
+    demo = plan(settings, prefix)
     shutil.rmtree(demo.workdir, ignore_errors=True)
     demo.workdir.mkdir(parents=True)
     (demo.workdir / "destinations.yaml").write_text(_DESTINATIONS)
-    catalog = load_catalog(PREFIX)
-    console.print(f"[bold]1.[/] fresh topics under the prefix [cyan]{PREFIX}[/]")
+    catalog = load_catalog(prefix)
+    console.print(f"[bold]1.[/] fresh topics under the prefix [cyan]{prefix}[/]")
     await fresh_topics(demo.settings, catalog)
     secret = secrets.token_hex(16)
     async with chat_receiver(secret) as receiver, AsyncExitStack() as stack:
