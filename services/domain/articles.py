@@ -2,6 +2,7 @@
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import StrEnum
@@ -16,10 +17,20 @@ ID_LENGTH = 32
 PUBLISHED_KEPT = 16  # fingerprints of earlier revisions remembered, so two pages can't ping-pong
 
 _TRAILING_PUNCTUATION = re.compile(r"[\s.,;:!?]+$")
-_BODY_TRAILERS = (
-    re.compile(r"\s*(?:continue reading|read more)\W*$"),
-    re.compile(r"\s*[\[(]\s*\.*\s*[\])]\s*$"),
-    re.compile(r"[\s.,;:!?>-]+$"),
+_READ_ON = ("continue reading", "read more")
+_CLOSING_PUNCTUATION = ".,;:!?>-"
+# Each trailer comes with a cheap test that must hold for it to match at all: a `$`-anchored pattern
+# is tried at every position of a 2,000-character body, which made this the worker's costliest step.
+_BODY_TRAILERS: tuple[tuple[re.Pattern[str], Callable[[str], bool]], ...] = (
+    (
+        re.compile(r"\s*(?:continue reading|read more)\W*$"),
+        lambda text: _without_trailing_non_word(text).endswith(_READ_ON),
+    ),
+    (re.compile(r"\s*[\[(]\s*\.*\s*[\])]\s*$"), lambda text: text.rstrip().endswith(("]", ")"))),
+    (
+        re.compile(r"[\s.,;:!?>-]+$"),
+        lambda text: bool(text) and (text[-1] in _CLOSING_PUNCTUATION or text[-1].isspace()),
+    ),
 )
 
 
@@ -46,11 +57,20 @@ def normalise_body(body: str) -> str:
     text = fold_typography(body).casefold()
     while True:
         shorter = text
-        for trailer in _BODY_TRAILERS:
-            shorter = trailer.sub("", shorter)
+        for trailer, may_match in _BODY_TRAILERS:
+            if may_match(shorter):
+                shorter = trailer.sub("", shorter)
         if shorter == text:
             return text
         text = shorter
+
+
+def _without_trailing_non_word(text: str) -> str:
+    """`text` without its trailing run of what `\\W` matches (anything but letters, digits and _)."""
+    end = len(text)
+    while end and not (text[end - 1].isalnum() or text[end - 1] == "_"):
+        end -= 1
+    return text[:end]
 
 
 def fingerprint(normalised_body: str) -> str:
