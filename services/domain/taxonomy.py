@@ -1,10 +1,11 @@
 """The rule-based article labeller: countries and subjects from weighted, explainable cue matches."""
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from services.domain.cue_index import CueHeads, WordIndex, cue_heads, find_all
 from services.domain.errors import ConfigError
 from services.domain.typography import fold_typography
 
@@ -66,14 +67,34 @@ class LabelRule:
     cues: tuple[str, ...]
     pattern: re.Pattern[str]
     ignore: re.Pattern[str] | None
+    heads: CueHeads | None = None  # where cues can start (cue_index); None: scan every position
+    ignore_heads: CueHeads | None = None
 
-    def matches(self, text: str) -> list[tuple[int, str]]:
-        """(position, cue) for each non-overlapping match in typography-folded text."""
+    def matches(self, text: str, index: WordIndex | None = None) -> list[tuple[int, str]]:
+        """(position, cue) for each non-overlapping match in typography-folded text.
+
+        `index`, the WordIndex of this very text, makes the regex run only where a cue word starts:
+        the same matches, without trying every cue at every character.
+        """
         if self.ignore is not None:
-            text = self.ignore.sub(lambda found: " " * len(found.group()), text)
-        return [
-            (found.start(), self.cues[int(str(found.lastgroup)[1:])]) for found in self.pattern.finditer(text)
-        ]
+            text = self._blank_ignored(text, index)
+        if index is None or self.heads is None:
+            found: Iterable[re.Match[str]] = self.pattern.finditer(text)
+        else:
+            found = find_all(self.pattern, text, index.starts(self.heads))
+        return [(match.start(), self.cues[int(str(match.lastgroup)[1:])]) for match in found]
+
+    def _blank_ignored(self, text: str, index: WordIndex | None) -> str:
+        """Ignored phrases become spaces of the same length, so positions and words elsewhere stay."""
+        assert self.ignore is not None
+        if index is None or self.ignore_heads is None:
+            return self.ignore.sub(lambda found: " " * len(found.group()), text)
+        pieces: list[str] = []
+        done = 0
+        for span in find_all(self.ignore, text, index.starts(self.ignore_heads)):
+            pieces += [text[done : span.start()], " " * (span.end() - span.start())]
+            done = span.end()
+        return "".join(pieces) + text[done:] if pieces else text
 
 
 @dataclass(frozen=True)
@@ -86,22 +107,26 @@ class Taxonomy:
 
     def label(self, title: str, body: str) -> Labels:
         """Every label whose score (title cues x title_weight + body cues x body_weight) reaches min_score."""
-        parts: tuple[tuple[str, Where, float], ...] = (
+        folded: tuple[tuple[str, Where, float], ...] = (
             (fold_typography(title), "title", self.title_weight),
             (fold_typography(body), "body", self.body_weight),
+        )
+        parts = tuple(
+            (text, where, weight, WordIndex(text) if text.isascii() else None)
+            for text, where, weight in folded
         )
         return Labels(self._family(self.countries, parts), self._family(self.subjects, parts))
 
     def _family(
-        self, rules: Sequence[LabelRule], parts: Sequence[tuple[str, Where, float]]
+        self, rules: Sequence[LabelRule], parts: Sequence[tuple[str, Where, float, WordIndex | None]]
     ) -> tuple[Label, ...]:
         found: list[tuple[float, int, Label]] = []
         for order, rule in enumerate(rules):
             cues: list[CueMatch] = []
             score = 0.0
-            for text, where, weight in parts:
+            for text, where, weight, index in parts:
                 counts: dict[str, int] = {}
-                for _, cue in rule.matches(text):
+                for _, cue in rule.matches(text, index):
                     counts[cue] = counts.get(cue, 0) + 1
                 cues.extend(CueMatch(cue, where, count) for cue, count in counts.items())
                 score += weight * sum(counts.values())
@@ -162,6 +187,8 @@ def _rule(where: str, slug: str, entry: Any) -> LabelRule:
         cues=tuple(names),
         pattern=re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)"),
         ignore=re.compile(rf"(?<!\w)(?:{ignore_pattern})(?!\w)") if ignore else None,
+        heads=cue_heads(names),
+        ignore_heads=cue_heads(ignore) if ignore else None,
     )
 
 

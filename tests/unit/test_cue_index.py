@@ -1,0 +1,98 @@
+"""The cue index: rules searched only where cue words start find exactly what a full regex scan finds."""
+
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from services.common.taxonomy_file import load_taxonomy
+from services.domain.cue_index import CueHeads, WordIndex, cue_heads
+from services.domain.taxonomy import LabelRule, Taxonomy
+
+TAXONOMY = load_taxonomy()
+MINI = Taxonomy.from_mapping(
+    {
+        "countries": {
+            "us": {
+                "name": "United States",
+                "cues": ["united states", "washington*"],
+                "cased": ["US", "U.S."],
+                "ignore": ["US dollar", "us-*"],
+            },
+            "kz": {"name": "Kazakhstan", "cues": ["kazakh*", "kazakh president", "astana", "türkiye"]},
+        },
+        "subjects": {"energy": {"name": "Energy", "cues": ["oil", "gas*", "power plant", "green energy"]}},
+    }
+)
+RULES: list[LabelRule] = [*TAXONOMY.countries, *TAXONOMY.subjects, *MINI.countries, *MINI.subjects]
+CUE_WORDS = sorted(
+    {word for rule in RULES for cue in rule.cues for word in re.findall(r"\w+", cue) if word.isascii()}
+)
+SEPARATORS = [" ", "  ", ", ", ". ", "-", "'", "'s ", "(", ") ", "_", "\n", "/", "...", '"']
+
+
+def fragment() -> st.SearchStrategy[str]:
+    cue_word = st.sampled_from(CUE_WORDS)
+    return st.one_of(
+        cue_word,
+        cue_word.map(str.upper),
+        cue_word.map(str.title),
+        cue_word.map(lambda word: word + "s"),  # wildcard endings, and words that only start like a cue
+        cue_word.map(lambda word: "x" + word),  # a cue inside a longer word is no match
+        st.sampled_from(["US", "us", "U.S.", "US dollar", "US Dollar", "us-led", "1", "2024", "_"]),
+        st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=8),
+    )
+
+
+texts = st.lists(st.tuples(fragment(), st.sampled_from(SEPARATORS)), max_size=40).map(
+    lambda parts: "".join(word + separator for word, separator in parts)
+)
+
+
+@settings(max_examples=300)
+@given(texts)
+def test_indexed_matches_equal_the_full_scan(text: str) -> None:
+    index = WordIndex(text)
+    for rule in RULES:
+        assert rule.matches(text, index) == rule.matches(text), rule.slug
+
+
+@given(texts, texts)
+def test_labels_equal_those_of_the_full_scan(title: str, body: str) -> None:
+    """label() indexes ASCII text; the rules' plain full scans give the very same labels."""
+    for taxonomy in (TAXONOMY, MINI):
+        unindexed = Taxonomy(
+            tuple(_plain(rule) for rule in taxonomy.countries),
+            tuple(_plain(rule) for rule in taxonomy.subjects),
+            taxonomy.title_weight,
+            taxonomy.body_weight,
+            taxonomy.min_score,
+        )
+        assert taxonomy.label(title, body) == unindexed.label(title, body)
+
+
+def _plain(rule: LabelRule) -> LabelRule:
+    return LabelRule(rule.slug, rule.name, rule.cues, rule.pattern, rule.ignore)
+
+
+def test_heads_of_cues() -> None:
+    assert cue_heads(["kazakh president", "invest*", "U.S.", "foreign invest*", "jalal-abad"]) == CueHeads(
+        frozenset({"kazakh", "u", "foreign", "jalal"}), ("invest",)
+    )
+    # a cue that can never match ASCII text is left out; one that can (ſ matches s) needs the full scan
+    assert cue_heads(["türkiye", "ankara"]) == CueHeads(frozenset({"ankara"}), ())
+    assert cue_heads(["ſom"]) is None
+    assert cue_heads(["#tag"]) is None
+
+
+def test_word_starts_respect_word_boundaries() -> None:
+    index = WordIndex("Oil, oily OIL_x oil. Gasoline gas")
+    assert index.starts(CueHeads(frozenset({"oil"}), ())) == [0, 16]
+    assert index.starts(CueHeads(frozenset(), ("gas",))) == [21, 30]
+
+
+def test_non_ascii_text_takes_the_full_scan() -> None:
+    title = "Türkiye and Kazakh President Meet"
+    labels = MINI.label(title, "")
+    assert [label.slug for label in labels.countries] == ["kz"]
+    assert [cue.cue for cue in labels.countries[0].cues] == ["türkiye", "kazakh president"]
