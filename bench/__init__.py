@@ -1,1 +1,1 @@
-"""Benchmarks: run one with `.venv/bin/python -m bench.<name>`."""
+"""The benchmark harness: `python -m bench` or `pagewire bench` measures every part (docs/performance.md)."""

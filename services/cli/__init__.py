@@ -6,6 +6,7 @@ import click
 
 from services.cli import (
     alerts_cmd,
+    bench_cmd,
     config_cmd,
     demo_cmd,
     kafka_cmd,
@@ -49,6 +50,7 @@ for module in (
     schemas_cmd,
     parse_cmd,
     worker_cmd,
+    bench_cmd,
 ):
     cli.add_command(module.command)
 

@@ -1,0 +1,84 @@
+"""The worker's highest sustained rate: a backlog of seed-like snapshots drained by a real `pagewire worker`.
+
+The rate is the slope of snapshots.parsed (one summary per snapshot processed) over a steady window:
+from a few seconds after the first output until 95% of the backlog is done, so start-up and the tail
+are left out. Output counts per snapshot show the work was real (deltas, articles, label topics).
+"""
+
+import asyncio
+import tempfile
+import time
+from typing import Any
+
+from bench.corpus import Corpus
+from bench.kafka_env import Offsets, Part, preload
+from bench.worker_proc import Process
+
+WARM_UP = 3.0  # seconds after the first output before the window opens
+SAMPLE = 0.25
+COUNTED = ("ticker.rows", "rates.deltas", "articles", "alerts", "deadletter")
+
+
+def worker_process(part: Part, state_dir: str) -> Process:
+    env = {**part.env, "PAGEWIRE_WORKER_STORE": "memory", "PAGEWIRE_STATE_DIR": state_dir}
+    return Process(["worker"], env, "PAGEWIRE_OBSERVE_WORKER_PORT")
+
+
+async def run_saturation(part: Part, corpus: Corpus, count: int, deadline: float) -> dict[str, Any]:
+    raw = part.catalog.name("snapshots.raw")
+    parsed = part.catalog.name("snapshots.parsed")
+    await preload(part.settings, raw, _records(corpus, count))
+    with tempfile.TemporaryDirectory(prefix="pwbench-state-") as state_dir:
+        worker = worker_process(part, state_dir)
+        await worker.start()
+        try:
+            async with Offsets(part.settings) as offsets:
+                samples = await _sample(offsets, worker, parsed, count, deadline)
+                outputs = {name: await offsets.end(part.catalog.name(name)) for name in COUNTED}
+            peak = worker.peak_rss_mb()
+        finally:
+            code = await worker.stop()
+        if code != 0:
+            raise RuntimeError(f"worker exited with {code}:\n{worker.tail()}")
+        worker.remove_log()
+    return {**_window(samples, count), "outputs": outputs, "peak_rss_mb": round(peak, 1)}
+
+
+def _records(corpus: Corpus, count: int) -> Any:
+    for index in range(count):
+        message = corpus.message(index)
+        yield message.key, message.value, message.headers
+
+
+async def _sample(
+    offsets: Offsets, worker: Process, topic: str, count: int, deadline: float
+) -> list[tuple[float, int, float]]:
+    """(time, snapshots processed, worker CPU seconds) every SAMPLE seconds until done or `deadline` s."""
+    samples: list[tuple[float, int, float]] = []
+    stop_at = time.perf_counter() + deadline
+    while True:
+        now = time.perf_counter()
+        done = await offsets.end(topic)
+        samples.append((now, done, worker.cpu_seconds()))
+        if done >= count or now > stop_at:
+            return samples
+        await asyncio.sleep(SAMPLE)
+
+
+def _window(samples: list[tuple[float, int, float]], count: int) -> dict[str, Any]:
+    first = next((t for t, done, _ in samples if done > 0), None)
+    if first is None:
+        raise RuntimeError("the worker processed nothing")
+    inside = [s for s in samples if s[0] >= first + WARM_UP and s[1] <= 0.95 * count]
+    if len(inside) < 2:
+        inside = [s for s in samples if s[1] > 0]  # a very fast drain: the whole run is the window
+    (t_a, n_a, cpu_a), (t_b, n_b, cpu_b) = inside[0], inside[-1]
+    seconds = t_b - t_a
+    return {
+        "backlog": count,
+        "processed": samples[-1][1],
+        "window_seconds": round(seconds, 2),
+        "window_snapshots": n_b - n_a,
+        "rate_per_s": round((n_b - n_a) / seconds, 1),
+        "worker_cpu_percent": round(100 * (cpu_b - cpu_a) / seconds, 1),
+    }
