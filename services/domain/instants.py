@@ -1,10 +1,12 @@
 """Event-time instants on the wire: RFC 3339 UTC strings ending in Z."""
 
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from services.domain.errors import SchemaError
 
 
+@lru_cache(maxsize=8192)  # states carry the same instants snapshot after snapshot
 def format_instant(moment: datetime) -> str:
     """Render an aware datetime as UTC, with microseconds only when it has them."""
     if moment.tzinfo is None:
@@ -14,6 +16,7 @@ def format_instant(moment: datetime) -> str:
     return utc.replace(tzinfo=None).isoformat(timespec=timespec) + "Z"
 
 
+@lru_cache(maxsize=8192)
 def parse_instant(text: str) -> datetime:
     """Parse an RFC 3339 instant (Z or an offset) into an aware UTC datetime."""
     try:

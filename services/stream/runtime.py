@@ -45,4 +45,7 @@ def run_worker(settings: Settings) -> NoReturn:
         quiet=True,
         redirect_stdouts=False,
     )
+    # Faust's terminal spinner sets the root logger to DEBUG at WARNING and above: every Kafka send
+    # would then build a debug record, a tenth of the worker's time
+    worker.spinner = None
     worker.execute_from_commandline()
