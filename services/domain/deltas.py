@@ -4,6 +4,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 from services.domain.decimals import BPS_PLACES, PERCENT_PLACES, parse_decimal, ratio
@@ -25,6 +26,12 @@ class RateRun:
     until: datetime
 
     def to_dict(self) -> dict[str, str]:
+        return dict(self._wire)
+
+    @cached_property
+    def _wire(self) -> dict[str, str]:
+        # every write of a ticker state serialises its whole history again, and all runs but the last
+        # are the very same objects as at the previous write
         return {"rate": self.rate, "since": format_instant(self.since), "until": format_instant(self.until)}
 
     @classmethod

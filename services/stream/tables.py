@@ -53,13 +53,26 @@ class Tables:
         self.articles = table("article", "ArticleState per article_id: first seen and published revisions")
         self.alert_groups = table("alert-group", "alert GroupState per rule|site|pair: firing, cooldown")
         self.sites = table("site", "SiteEntry per site: its partition and every pair seen")
+        # key -> (the dict the table held, its TickerState): a state carries up to history_limit runs, and
+        # decoding them again on every observation cost more than the rest of the ticker stage. Valid only
+        # while the table holds that very dict object: a recovered or RocksDB-read value is a new object.
+        self._tickers_decoded: dict[str, tuple[dict[str, Any], TickerState]] = {}
 
     def ticker(self, key: str) -> TickerState | None:
         data = self.tickers.get(key)
-        return None if data is None else TickerState.from_dict(data)
+        if data is None:
+            return None
+        decoded = self._tickers_decoded.get(key)
+        if decoded is not None and decoded[0] is data:
+            return decoded[1]
+        state = TickerState.from_dict(data)
+        self._tickers_decoded[key] = (data, state)
+        return state
 
     def set_ticker(self, key: str, state: TickerState) -> None:
-        self.tickers[key] = state.to_dict()
+        data = state.to_dict()
+        self.tickers[key] = data
+        self._tickers_decoded[key] = (data, state)
 
     def article(self, article_id: str) -> ArticleState | None:
         data = self.articles.get(article_id)
