@@ -1,11 +1,14 @@
 """Where a label rule's cues can start in a text, so its regex is tried there instead of at every character.
 
-A cue pattern is `(?<!\\w)(?:cue|cue|...)(?!\\w)`: a match starts where a word starts, and on ASCII text it
-starts only at a word equal to a cue's first word (case-insensitively), or beginning with the stem of a
-one-word wildcard cue ('invest*'). Running `pattern.match` at those positions, left to right and skipping
-overlaps, finds exactly what `pattern.finditer` finds, at a small fraction of the cost: the regex tries
-every alternative at every position, while most rules have no cue word in an article at all.
-Texts or cues outside ASCII (where case-insensitive matching has non-ASCII equivalents) take the full scan.
+A cue pattern is `(?<!\\w)(?:cue|cue|...)(?!\\w)`: a match starts where a word starts, and only at a word
+equal to a cue's first word (case-insensitively), or beginning with the stem of a one-word wildcard cue
+('invest*'). Running `pattern.match` at those positions, left to right and skipping overlaps, finds
+exactly what `pattern.finditer` finds, at a small fraction of the cost: the regex tries every alternative
+at every position, while most rules have no cue word in an article at all.
+
+Case-insensitive matching of an ASCII cue letter accepts the ASCII letters and exactly four others
+(`_TWINS`, checked by a test over every code point), so words are compared in that folded form. Cues with
+other non-ASCII letters ('türkiye') are left to the full scan on texts that are not ASCII themselves.
 """
 
 import re
@@ -14,29 +17,35 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 _WORD = re.compile(r"\w+")
+#: the only non-ASCII characters `(?i:[a-z])` matches, and the letter each stands for
+_TWINS = str.maketrans({"İ": "i", "ı": "i", "ſ": "s", "\u212a": "k"})
 
 
 @dataclass(frozen=True)
 class CueHeads:
-    """A pattern's possible first words, lower case: whole words, and stems of one-word wildcard cues."""
+    """A pattern's possible first words in folded form: whole words, stems of one-word wildcard cues, and
+    whether some cue is written with other non-ASCII letters (those match only in non-ASCII texts)."""
 
     words: frozenset[str]
     stems: tuple[str, ...]
+    exotic: bool = False
 
 
 def cue_heads(cues: Iterable[str]) -> CueHeads | None:
     """The heads of `cues` as written in the taxonomy ('*' = any ending), or None when the index can't tell
-    where they start (a cue opening with a non-word character, or one that could match ASCII text through
-    a non-ASCII character); such patterns always take the full scan."""
+    where they start (a cue opening with a non-word character, or written with one of the twins); such
+    patterns always take the full scan."""
     words: set[str] = set()
     stems: list[str] = []
+    exotic = False
     for cue in cues:
         wildcard = cue.endswith("*")
         stem = cue[:-1] if wildcard else cue
         if not stem.isascii():
-            if _can_match_ascii(stem):
+            if stem != stem.translate(_TWINS):
                 return None
-            continue  # it can never match an ASCII text, and other texts take the full scan anyway
+            exotic = True
+            continue
         head = _WORD.match(stem)
         if head is None:
             return None
@@ -45,29 +54,31 @@ def cue_heads(cues: Iterable[str]) -> CueHeads | None:
             stems.append(first)
         else:
             words.add(first)
-    return CueHeads(frozenset(words), tuple(sorted(set(stems))))
-
-
-def _can_match_ascii(cue: str) -> bool:
-    """Could a case-insensitive match of `cue` consist of ASCII characters only (e.g. 'ſ' matches 's')?"""
-    return all(
-        char.isascii() or any(re.fullmatch(f"(?i:{re.escape(char)})", chr(code)) for code in range(128))
-        for char in cue
-    )
+    return CueHeads(frozenset(words), tuple(sorted(set(stems))), exotic)
 
 
 class WordIndex:
-    """The words of one ASCII text (lower case) and, for the few asked about, where they start."""
+    """The words of one text in folded form and, for the few asked about, where they start."""
 
     def __init__(self, text: str) -> None:
-        self._text = text.lower()  # ASCII: same length, same positions
-        # str.translate and str.split run in C; a regex finditer over every word costs several times more
-        self._words = frozenset(self._text.translate(_NON_WORD_TO_SPACE).split())
-        self._sorted: list[str] | None = None
+        self._ascii = text.isascii()
         self._starts: dict[str, list[int]] = {}
+        if self._ascii:
+            self._text = text.lower()  # ASCII: same length, same positions
+            # str.translate and str.split run in C; a regex finditer over every word costs several times more
+            self._words = frozenset(self._text.translate(_NON_WORD_TO_SPACE).split())
+        else:
+            # folded words may differ in length from the text's (lower() of İ is two characters): keep
+            # every word's positions now, since they cannot be searched for later
+            for found in _WORD.finditer(text):
+                self._starts.setdefault(found.group().translate(_TWINS).lower(), []).append(found.start())
+            self._words = frozenset(self._starts)
+        self._sorted: list[str] | None = None
 
-    def starts(self, heads: CueHeads) -> list[int]:
-        """Every position where a word of `heads` starts, ascending."""
+    def starts(self, heads: CueHeads) -> list[int] | None:
+        """Every position where a word of `heads` starts, ascending; None when only a full scan can tell."""
+        if heads.exotic and not self._ascii:
+            return None
         words = heads.words & self._words
         if heads.stems:
             if self._sorted is None:

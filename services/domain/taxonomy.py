@@ -78,20 +78,21 @@ class LabelRule:
         """
         if self.ignore is not None:
             text = self._blank_ignored(text, index)
-        if index is None or self.heads is None:
-            found: Iterable[re.Match[str]] = self.pattern.finditer(text)
-        else:
-            found = find_all(self.pattern, text, index.starts(self.heads))
+        starts = None if index is None or self.heads is None else index.starts(self.heads)
+        found: Iterable[re.Match[str]] = (
+            self.pattern.finditer(text) if starts is None else find_all(self.pattern, text, starts)
+        )
         return [(match.start(), self.cues[int(str(match.lastgroup)[1:])]) for match in found]
 
     def _blank_ignored(self, text: str, index: WordIndex | None) -> str:
         """Ignored phrases become spaces of the same length, so positions and words elsewhere stay."""
         assert self.ignore is not None
-        if index is None or self.ignore_heads is None:
+        starts = None if index is None or self.ignore_heads is None else index.starts(self.ignore_heads)
+        if starts is None:
             return self.ignore.sub(lambda found: " " * len(found.group()), text)
         pieces: list[str] = []
         done = 0
-        for span in find_all(self.ignore, text, index.starts(self.ignore_heads)):
+        for span in find_all(self.ignore, text, starts):
             pieces += [text[done : span.start()], " " * (span.end() - span.start())]
             done = span.end()
         return "".join(pieces) + text[done:] if pieces else text
@@ -111,10 +112,7 @@ class Taxonomy:
             (fold_typography(title), "title", self.title_weight),
             (fold_typography(body), "body", self.body_weight),
         )
-        parts = tuple(
-            (text, where, weight, WordIndex(text) if text.isascii() else None)
-            for text, where, weight in folded
-        )
+        parts = tuple((text, where, weight, WordIndex(text)) for text, where, weight in folded)
         return Labels(self._family(self.countries, parts), self._family(self.subjects, parts))
 
     def _family(

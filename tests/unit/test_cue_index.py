@@ -41,6 +41,10 @@ def fragment() -> st.SearchStrategy[str]:
         cue_word.map(lambda word: "x" + word),  # a cue inside a longer word is no match
         st.sampled_from(["US", "us", "U.S.", "US dollar", "US Dollar", "us-led", "1", "2024", "_"]),
         st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=8),
+        # letters that case-insensitive matching pairs with ASCII ones, and others it does not
+        cue_word.map(lambda word: word.replace("i", "ı").replace("s", "ſ").replace("k", "\u212a")),
+        cue_word.map(lambda word: word.upper().replace("I", "İ")),
+        st.sampled_from(["Türkiye", "TÜRKIYE", "Erdoğan", "Özbekistan", "Кыргызстан", "é", "ß", "ẞ", "µ"]),
     )
 
 
@@ -79,10 +83,20 @@ def test_heads_of_cues() -> None:
     assert cue_heads(["kazakh president", "invest*", "U.S.", "foreign invest*", "jalal-abad"]) == CueHeads(
         frozenset({"kazakh", "u", "foreign", "jalal"}), ("invest",)
     )
-    # a cue that can never match ASCII text is left out; one that can (ſ matches s) needs the full scan
-    assert cue_heads(["türkiye", "ankara"]) == CueHeads(frozenset({"ankara"}), ())
-    assert cue_heads(["ſom"]) is None
+    # a cue with other non-ASCII letters matches only non-ASCII texts, which then take the full scan
+    assert cue_heads(["türkiye", "ankara"]) == CueHeads(frozenset({"ankara"}), (), exotic=True)
+    assert WordIndex("Ankara").starts(CueHeads(frozenset({"ankara"}), (), exotic=True)) == [0]
+    assert WordIndex("Türkiye").starts(CueHeads(frozenset({"ankara"}), (), exotic=True)) is None
+    assert cue_heads(["ſom"]) is None  # written with a twin of s
     assert cue_heads(["#tag"]) is None
+
+
+def test_the_twins_are_the_only_non_ascii_letters_ascii_ones_match_ignoring_case() -> None:
+    everything = "".join(chr(code) for code in range(0x80, 0x110000) if not 0xD800 <= code < 0xE000)
+    twins = {found.group() for found in re.finditer("(?i:[a-z0-9_])", everything)}
+    assert twins == {"İ", "ı", "ſ", "\u212a"}
+    index = WordIndex("İstanbul ſtate \u212azt ıran")
+    assert index.starts(CueHeads(frozenset({"istanbul", "state", "kzt", "iran"}), ())) == [0, 9, 15, 19]
 
 
 def test_word_starts_respect_word_boundaries() -> None:
