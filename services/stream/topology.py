@@ -47,20 +47,27 @@ def build_topology(settings: Settings, **app_overrides: Any) -> Topology:
     partitions = catalog.spec("snapshots.raw").partitions
     source = catalog.name("snapshots.raw")
 
-    outputs = Outputs(app, catalog, taxonomy)
     tables = Tables(app, partitions)
     clocks = SiteClocks()
-    alerts = AlertStage(alert_rules, tables, outputs)
+    # one output queue per agent, so neither sends the other's messages half way through
+    outputs = Outputs(app, catalog, taxonomy)
     snapshots = SnapshotStage(
         rules=rules,
         taxonomy=taxonomy,
         tables=tables,
         outputs=outputs,
-        alerts=alerts,
+        alerts=AlertStage(alert_rules, tables, outputs),
         clocks=clocks,
         deadletters=DeadLetters(outputs),
     )
-    staleness = StalenessStage(rules=rules, tables=tables, outputs=outputs, alerts=alerts, clocks=clocks)
+    tick_outputs = Outputs(app, catalog, taxonomy)
+    staleness = StalenessStage(
+        rules=rules,
+        tables=tables,
+        outputs=tick_outputs,
+        alerts=AlertStage(alert_rules, tables, tick_outputs),
+        clocks=clocks,
+    )
     readiness = Readiness("assigned", "recovered", "consuming")
 
     raw_topic = app.topic(source, key_serializer="raw", value_serializer="raw")
@@ -78,12 +85,15 @@ def build_topology(settings: Settings, **app_overrides: Any) -> Topology:
     @app.agent(raw_topic, name="snapshots")
     async def process_snapshots(stream: Any) -> None:
         async for event in stream.events():
+            # every table read and write of the event first, without an await in between; then the sends
             snapshots.handle(event.message)
+            await outputs.send_queued()
 
     @app.agent(tick_topic, name="staleness")
     async def check_staleness(stream: Any) -> None:
         async for event in stream.events():
             staleness.check(event.message.partition)
+            await tick_outputs.send_queued()
 
     async def send_ticks() -> None:
         for partition in sorted(tp.partition for tp in app.assignor.assigned_actives() if tp.topic == ticks):

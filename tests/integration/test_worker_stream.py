@@ -281,9 +281,9 @@ async def test_a_move_over_three_percent_raises_the_default_alerts_and_resolves_
         | {"value": "0", "summary": f"KGS/USD page-reported change on {site} is back within 2% (now 0%)"},
     ]
     alerts = of_site(found, "alerts", site)
-    assert sorted(((a.key, a.value) for a in alerts), key=lambda pair: str(pair[1]["event_time"])) == [
-        (str(message["group_key"]), message) for message in expected
-    ]
+    assert sorted(
+        ((a.key, a.value) for a in alerts), key=lambda pair: (str(pair[1]["event_time"]), pair[0])
+    ) == [(str(message["group_key"]), message) for message in expected]
     assert [d.value["change_pct"] for d in of_site(found, "rates.deltas", site)] == ["3.146853", "-3.050847"]
 
 
