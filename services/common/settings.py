@@ -129,6 +129,14 @@ class LocalKafkaSettings:
         default=90.0,
         metadata=_setting("PAGEWIRE_LOCAL_KAFKA_START_TIMEOUT", "seconds `kafka up` waits for the broker"),
     )
+    jars: Path | None = field(
+        default=None,
+        metadata=_setting(
+            "PAGEWIRE_LOCAL_KAFKA_JARS",
+            "folder of already downloaded Kafka jars to run (another home's kafka-<version>/libs); "
+            "empty means PAGEWIRE_HOME/kafka-<version>/libs, downloaded there once",
+        ),
+    )
 
 
 @dataclass(frozen=True)

@@ -61,7 +61,8 @@ class LocalKafka:
     def __init__(self, settings: LocalKafkaSettings) -> None:
         self.settings = settings
         self.version = kafka_version()
-        self.libs = settings.home / f"kafka-{self.version}" / "libs"
+        # a second broker (tests, a private cluster) can run the jars another home already downloaded
+        self.libs = settings.jars or settings.home / f"kafka-{self.version}" / "libs"
         self.state = settings.home / "kafka"
         self.data = self.state / "data"
         self.logs = self.state / "logs"
@@ -116,6 +117,12 @@ class LocalKafka:
         pom_hash = hashlib.sha256(POM.read_bytes()).hexdigest()
         if stamp.exists() and stamp.read_text() == pom_hash:
             return
+        if self.settings.jars is not None:
+            # never download into (or wipe) a folder someone else owns: it must already be complete
+            raise BrokerError(
+                f"PAGEWIRE_LOCAL_KAFKA_JARS={self.libs} holds no complete download of Kafka {self.version}; "
+                "run `pagewire kafka up` once with that folder's PAGEWIRE_HOME, or unset the variable"
+            )
         mvn = shutil.which("mvn")
         if mvn is None:
             raise BrokerError(
