@@ -140,6 +140,15 @@ async def test_the_seed_twice_gives_five_rows_and_six_labelled_articles_once(
     counts = by_topic(found, site)
     assert counts["ticker.rows"] == 5 and counts["articles"] == 6
     assert counts["rates.deltas"] == counts["alerts"] == counts["ticker.staleness"] == 0
+    metrics = await worker.metrics()
+    seen = f'pair="KGS/USD",site="{site}"'
+    assert f"pagewire_ticker_rows_seen_total{{{seen}}} 2.0" in metrics  # the dedupe ratio: 1 of 2
+    assert f"pagewire_ticker_rows_unique_total{{{seen}}} 1.0" in metrics
+    assert f"pagewire_last_observation_timestamp_seconds{{{seen}}} 1.7399451e+09" in metrics  # 06:05
+    for stage in ("decode", "parse", "ticker", "alerts", "articles"):
+        assert f'pagewire_stage_seconds_count{{stage="{stage}"}}' in metrics
+    assert 'pagewire_end_to_end_seconds_count{topic="ticker.rows"}' in metrics
+    assert "pagewire_ready 1.0" in metrics
 
 
 def delta(

@@ -1,0 +1,24 @@
+"""The worker's Faust app: ids under the topic prefix, and an idempotent producer with acks=all."""
+
+from pathlib import Path
+
+from services.common.settings import Settings
+from services.stream.app import make_app
+
+
+async def test_the_worker_producer_is_idempotent_and_waits_for_all_replicas(tmp_path: Path) -> None:
+    settings = Settings.load(
+        {
+            "PAGEWIRE_TOPIC_PREFIX": "t1.",
+            "PAGEWIRE_WORKER_STORE": "memory",
+            "PAGEWIRE_STATE_DIR": str(tmp_path),
+        }
+    )
+    app = make_app(settings)
+    assert app.conf.id == "t1.worker"
+    client = app.producer._new_producer()  # the aiokafka producer Faust sends changelogs and outputs with
+    try:
+        assert client._txn_manager is not None  # aiokafka's idempotence state: producer id and sequences
+        assert client._sender._acks == -1  # acks=all
+    finally:
+        await client.stop()
