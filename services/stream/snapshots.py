@@ -14,7 +14,6 @@ from services.common.metrics import (
     LATE_OBSERVATIONS,
     MESSAGES_CONSUMED,
     STAGE_SECONDS,
-    STALE_PAIRS,
     TICKER_ROWS_SEEN,
     TICKER_ROWS_UNIQUE,
 )
@@ -38,6 +37,7 @@ from services.stream.alerting import AlertStage
 from services.stream.clocks import SiteClocks
 from services.stream.deadletters import DeadLetters, RawRecord
 from services.stream.outputs import Outputs
+from services.stream.staleness import StalePairs
 from services.stream.tables import SiteEntry, Tables
 
 STAGES = ("decode", "parse", "ticker", "alerts", "articles", "staleness")
@@ -56,6 +56,7 @@ class SnapshotStage:
         outputs: Outputs,
         alerts: AlertStage,
         clocks: SiteClocks,
+        stale_pairs: StalePairs,
         deadletters: DeadLetters,
     ) -> None:
         self._rules = rules
@@ -64,6 +65,7 @@ class SnapshotStage:
         self._outputs = outputs
         self._alerts = alerts
         self._clocks = clocks
+        self._stale_pairs = stale_pairs
         self._deadletters = deadletters
         self._stage_seconds = {stage: STAGE_SECONDS.labels(stage=stage) for stage in STAGES}
         self._current = "decode"
@@ -102,7 +104,6 @@ class SnapshotStage:
             return []
         self._register(observations[0].site, partition, {row.pair for row in observations})
         events: list[dict[str, Any]] = []
-        recovered = 0
         for row in observations:
             state = self._tables.ticker(row.key)
             outcome = observe_ticker(state, row, self._rules)
@@ -125,10 +126,7 @@ class SnapshotStage:
                 event = staleness_message(outcome.recovered)
                 self._outputs.emit("ticker.staleness", row.key, event, row.event_time)
                 events.append(event)
-                recovered += 1
-        if recovered:
-            # the timer sets the exact count at its next check; this keeps the gauge honest meanwhile
-            STALE_PAIRS.labels(site=observations[0].site).dec(recovered)
+                self._stale_pairs.recovered(row.site, row.pair)
         return events
 
     def _register(self, site: str, partition: int, pairs: set[str]) -> None:

@@ -17,6 +17,26 @@ from services.stream.tables import SiteEntry, Tables
 log = logging.getLogger(__name__)
 
 
+class StalePairs:
+    """Which pairs of each site are stale right now, behind the pagewire_stale_pairs gauge.
+
+    The timer reports every pair of a site at each check; a recovery between checks takes its pair off
+    at once, and a pair this worker has not checked yet (just after a restart) is never counted below 0.
+    """
+
+    def __init__(self) -> None:
+        self._stale: dict[str, set[str]] = {}
+
+    def checked(self, site: str, stale: set[str]) -> None:
+        self._stale[site] = stale
+        STALE_PAIRS.labels(site=site).set(len(stale))
+
+    def recovered(self, site: str, pair: str) -> None:
+        pairs = self._stale.setdefault(site, set())
+        pairs.discard(pair)
+        STALE_PAIRS.labels(site=site).set(len(pairs))
+
+
 class StalenessStage:
     """Runs inside the tick agent's iteration for one partition, so its table writes land in that partition.
 
@@ -26,9 +46,17 @@ class StalenessStage:
     """
 
     def __init__(
-        self, *, rules: StreamRules, tables: Tables, outputs: Outputs, alerts: AlertStage, clocks: SiteClocks
+        self,
+        *,
+        rules: StreamRules,
+        tables: Tables,
+        outputs: Outputs,
+        alerts: AlertStage,
+        clocks: SiteClocks,
+        stale_pairs: StalePairs,
     ) -> None:
         self._rules = rules
+        self._stale_pairs = stale_pairs
         self._tables = tables
         self._outputs = outputs
         self._alerts = alerts
@@ -55,7 +83,7 @@ class StalenessStage:
         if now is None:
             return
         events: list[dict[str, Any]] = []
-        stale = 0
+        stale: set[str] = set()
         for pair, state in states.items():
             checked, event = check_staleness(state, now, self._rules)
             if event is not None:
@@ -65,6 +93,7 @@ class StalenessStage:
                 self._outputs.emit("ticker.staleness", key, message, None)
                 events.append(message)
                 log.info("pair stale", extra={"site": site, "pair": pair, "last_seen": str(state.last_seen)})
-            stale += checked.stale_since is not None
-        STALE_PAIRS.labels(site=site).set(stale)
+            if checked.stale_since is not None:
+                stale.add(pair)
+        self._stale_pairs.checked(site, stale)
         self._alerts.run(events, None)

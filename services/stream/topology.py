@@ -19,7 +19,7 @@ from services.stream.deadletters import DeadLetters
 from services.stream.lag import report_lag
 from services.stream.outputs import Outputs
 from services.stream.snapshots import SnapshotStage
-from services.stream.staleness import StalenessStage
+from services.stream.staleness import StalenessStage, StalePairs
 from services.stream.tables import Tables
 
 log = logging.getLogger(__name__)
@@ -49,6 +49,7 @@ def build_topology(settings: Settings, **app_overrides: Any) -> Topology:
 
     tables = Tables(app, partitions)
     clocks = SiteClocks()
+    stale_pairs = StalePairs()
     # one output queue per agent, so neither sends the other's messages half way through
     outputs = Outputs(app, catalog, taxonomy)
     snapshots = SnapshotStage(
@@ -58,6 +59,7 @@ def build_topology(settings: Settings, **app_overrides: Any) -> Topology:
         outputs=outputs,
         alerts=AlertStage(alert_rules, tables, outputs),
         clocks=clocks,
+        stale_pairs=stale_pairs,
         deadletters=DeadLetters(outputs),
     )
     tick_outputs = Outputs(app, catalog, taxonomy)
@@ -67,6 +69,7 @@ def build_topology(settings: Settings, **app_overrides: Any) -> Topology:
         outputs=tick_outputs,
         alerts=AlertStage(alert_rules, tables, tick_outputs),
         clocks=clocks,
+        stale_pairs=stale_pairs,
     )
     readiness = Readiness("assigned", "recovered", "consuming")
 

@@ -101,6 +101,7 @@ async def test_a_silent_pair_goes_stale_once_and_recovers_when_data_returns(
     back = snapshot(site, "2025-02-19T06:00:10Z", one_pair_page("0.01145 0.09%"))
     await send(private(kafka, prefix), [record(back)])
     found = await outputs(kafka, catalog, count("alerts", site, 2))
+    assert f'pagewire_stale_pairs{{site="{site}"}} 0.0' in await worker.metrics()  # until its next silence
     assert [output.value for output in of_site(found, "ticker.staleness", site)][:2] == [
         stale,
         {
