@@ -1,6 +1,7 @@
 """`pagewire produce SOURCE...`: URLs, saved pages and stdin as snapshots on snapshots.raw."""
 
 import asyncio
+import functools
 import signal
 import sys
 from datetime import datetime
@@ -8,12 +9,13 @@ from datetime import datetime
 import click
 
 from services.common.logging import configure_logging
+from services.common.observe import Readiness, serve_observability
 from services.common.settings import Settings
 from services.domain.errors import PagewireError
 from services.domain.fetch_policy import is_url
 from services.domain.instants import parse_instant
 from services.producer.files import DEFAULT_SITE, LocalOptions
-from services.producer.runner import ProduceReport, produce
+from services.producer.runner import FIRST_ROUND, KAFKA, ProduceReport, produce
 
 
 def _instant(_: click.Context, __: click.Parameter, value: str | None) -> datetime | None:
@@ -78,6 +80,8 @@ def command(
     --interval seconds until SIGINT/SIGTERM, or once with --once. A file's fetched_at is --fetched-at,
     else a leading UTC stamp in its name (20250219T060000Z-page.html), else its mtime. Unchanged pages
     (HTTP 304 or the same body) are not sent again. Ends with "sent N, unchanged N, failed N" on stderr.
+    While polling (URLs without --once) serves /metrics, /healthz and /readyz on
+    PAGEWIRE_OBSERVE_PRODUCER_PORT; one-shot runs (files, stdin, --once) serve nothing.
     """
     configure_logging(settings)
     options = LocalOptions(
@@ -106,17 +110,25 @@ async def _run(
     for signum in (signal.SIGINT, signal.SIGTERM):
         # a stop signal ends polling; what was already read is still delivered before exit
         loop.add_signal_handler(signum, stop.set)
+    run = functools.partial(
+        produce,
+        settings,
+        sources,
+        options=options,
+        once=once,
+        interval=interval,
+        allow_private=allow_private,
+        stop=stop,
+        progress=sys.stderr.isatty(),
+    )
     try:
-        return await produce(
-            settings,
-            sources,
-            options=options,
-            once=once,
-            interval=interval,
-            allow_private=allow_private,
-            stop=stop,
-            progress=sys.stderr.isatty(),
-        )
+        if once or not any(is_url(source) for source in sources):
+            # a one-shot run ends before a scraper would see it: nothing to serve
+            return await run()
+        readiness = Readiness(KAFKA, FIRST_ROUND)
+        observe = settings.observability
+        async with serve_observability(observe, observe.producer_port, ready=readiness):
+            return await run(readiness=readiness)
     finally:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)

@@ -17,8 +17,9 @@ from services.common.metrics import (
     SNAPSHOTS_SENT,
     SNAPSHOTS_UNCHANGED,
 )
+from services.common.observe import Readiness
 from services.common.settings import Settings
-from services.domain.errors import PagewireError
+from services.domain.errors import BrokerError, PagewireError
 from services.domain.fetch_policy import FetchError, Validators, display_url, is_url, site_from_url
 from services.domain.snapshot import Snapshot
 from services.producer.files import DEFAULT_SITE, LocalOptions, expand_paths, read_file_snapshot
@@ -31,6 +32,8 @@ log = logging.getLogger(__name__)
 
 # deliveries in flight during a replay: enough to fill Kafka batches, few enough to bound memory
 _IN_FLIGHT = 32
+#: the conditions `produce(readiness=...)` sets for /readyz: publisher connected, first poll round done
+KAFKA, FIRST_ROUND = "kafka", "first_round"
 
 
 @dataclass
@@ -60,6 +63,7 @@ class _Run:
         self.options = options
         self.publisher = publisher
         self.stop = stop
+        self.readiness: Readiness | None = None
         self.report = ProduceReport()
         self.validators: dict[str, Validators] = {}
         self._window = asyncio.Semaphore(_IN_FLIGHT)
@@ -70,7 +74,7 @@ class _Run:
         self.report.failed += 1
         self.report.errors.append(str(error))
         SNAPSHOTS_FAILED.labels(site=site, reason=error.reason).inc()
-        log.error("%s", error, exc_info=cause)
+        log.error("%s", error, exc_info=cause, extra={"site": site, "reason": error.reason})
 
     def undeliverable(self, error: PagewireError, paths: list[str], stdin: bool, urls: list[str]) -> None:
         """Kafka never answered: every source counts as failed once, under its own site, one error logged."""
@@ -101,17 +105,23 @@ class _Run:
             await self.publisher.publish(snapshot)
         except PagewireError as exc:
             self.fail(snapshot.site, exc)
+            if isinstance(exc, BrokerError):
+                self.ready(KAFKA, False)
             return
         finally:
             self._window.release()
+        self.ready(KAFKA)
         self.report.sent += 1
         SNAPSHOTS_SENT.labels(site=snapshot.site).inc()
         if remember is not None:
             # only a delivered body becomes "the last fetch": a failed send is retried on the next poll
             self.validators[remember[0]] = remember[1]
-        log.debug(
-            "sent %s (%s, %d bytes)", snapshot.source_url, snapshot.snapshot_id[:12], len(snapshot.body)
-        )
+        extra = {"site": snapshot.site, "snapshot_id": snapshot.snapshot_id, "bytes": len(snapshot.body)}
+        log.debug("snapshot sent", extra=extra)
+
+    def ready(self, condition: str, value: bool = True) -> None:
+        if self.readiness is not None:
+            self.readiness.set(condition, value)
 
     async def drain(self) -> None:
         """Wait for every delivery in flight (a stop signal does not drop what was already read)."""
@@ -174,6 +184,8 @@ class _Run:
                 round_.cancel()  # fetches are abandoned; deliveries already started are drained
             with contextlib.suppress(asyncio.CancelledError):
                 await round_  # anything else a round raised surfaces here, never hidden
+            # ready once every URL was tried, whatever came of it: a failing page is what the metrics are for
+            self.ready(FIRST_ROUND)
             if once:
                 return
             remaining = max(0.0, started + interval - loop.time())
@@ -236,6 +248,7 @@ async def produce(
     stdin: BinaryIO | None = None,
     progress: bool = False,
     fetcher: Fetcher | None = None,
+    readiness: Readiness | None = None,
 ) -> ProduceReport:
     """Send every source's snapshots to snapshots.raw: paths and stdin once, then URLs until `stop`."""
     options = options or LocalOptions()
@@ -244,11 +257,13 @@ async def produce(
     paths = [source for source in sources if source != "-" and not is_url(source)]
     publisher = Publisher(settings)
     run = _Run(settings, options, publisher, stop)
+    run.readiness = readiness
     try:
         await publisher.start()
     except PagewireError as exc:
         run.undeliverable(exc, paths, "-" in sources, urls)
         return run.report
+    run.ready(KAFKA)
     try:
         await run.send_files(paths, progress)
         if "-" in sources and not stop.is_set():
@@ -262,6 +277,7 @@ async def produce(
                     await own.aclose()
         await run.drain()
     finally:
+        run.ready(KAFKA, False)
         await publisher.stop()
     return run.report
 
