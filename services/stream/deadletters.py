@@ -1,8 +1,9 @@
 """The worker's dead letters: input a stage could not process goes to `deadletter`, counted, logged once."""
 
 import logging
+from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from services.common import codec
 from services.common.deadletter import deadletter_key, deadletter_message
@@ -15,6 +16,8 @@ log = logging.getLogger(__name__)
 
 #: stages whose failures mean the snapshot itself is unusable (counted in pagewire_parse_errors_total)
 INPUT_STAGES = frozenset({"decode", "parse"})
+#: set by the producer (services.producer.publisher.provenance_headers), readable when the value is not
+SNAPSHOT_ID_HEADER = "pagewire-snapshot-id"
 #: reason of an exception pagewire did not raise on purpose: a bug, never the input's fault alone
 INTERNAL_ERROR = "internal_error"
 
@@ -32,6 +35,8 @@ class RawRecord(Protocol):
     def key(self) -> bytes | None: ...
     @property
     def value(self) -> bytes | None: ...
+    @property
+    def headers(self) -> Any: ...
 
 
 class DeadLetters:
@@ -52,6 +57,9 @@ class DeadLetters:
             "partition": record.partition,
             "offset": record.offset,
         }
+        snapshot_id = _header(record.headers, SNAPSHOT_ID_HEADER)
+        if snapshot_id:
+            where["snapshot_id"] = snapshot_id  # from the header: the value may be what failed to decode
         if stage in INPUT_STAGES:
             PARSE_ERRORS.labels(reason=reason).inc()
         DEADLETTERED.labels(stage=stage, reason=reason).inc()
@@ -74,3 +82,12 @@ class DeadLetters:
             self._outputs.send_raw("deadletter", deadletter_key(record.key, stage), codec.encode(message))
         except Exception:
             log.exception("could not send a dead letter", extra=where)
+
+
+def _header(headers: Any, name: str) -> str | None:
+    """One Kafka header as text; Faust hands headers over as (name, bytes) pairs or as a mapping."""
+    pairs = headers.items() if isinstance(headers, Mapping) else headers or ()
+    for key, value in pairs:
+        if key == name:
+            return bytes(value).decode(errors="replace")
+    return None
