@@ -16,11 +16,18 @@ from services.common import codec
 from services.common.catalog import load_catalog
 from services.common.deadletter import deadletter_key, deadletter_of
 from services.common.logging import log_context
-from services.common.metrics import DEADLETTERED, DELIVERIES, DELIVERY_SECONDS, MESSAGES_CONSUMED
+from services.common.metrics import (
+    DEADLETTERED,
+    DELIVERIES,
+    DELIVERY_SECONDS,
+    END_TO_END_SECONDS,
+    MESSAGES_CONSUMED,
+)
 from services.common.observe import Readiness
 from services.common.settings import Settings
 from services.domain.errors import SchemaError
 from services.domain.fetch_policy import backoff_delay
+from services.domain.instants import parse_instant
 from services.sinks.alerts.client import DeliveryAbandoned, DeliveryResult, DestinationClient
 from services.sinks.alerts.destinations_file import Target
 from services.sinks.alerts.records import STAGE, Outcome, delivery_message
@@ -62,6 +69,8 @@ class DestinationWorker:
         self._alerts_topic = catalog.name("alerts")
         self._alert_schema = catalog.spec("alerts").value
         self._deliveries_topic = catalog.name("alerts.deliveries")
+        # labelled with the catalog name, as the worker labels its output topics
+        self._end_to_end = END_TO_END_SECONDS.labels(topic="alerts.deliveries")
         self._deadletter_topic = catalog.name("deadletter")
         self.name = target.name
         self.group = f"{settings.kafka.topic_prefix}{settings.alert_sink.group}-{target.name}"
@@ -140,13 +149,15 @@ class DestinationWorker:
             alert = codec.decode(record.value, self._alert_schema)
         except SchemaError as exc:
             return await self._bad_input(consumer, record, exc, stopping)
-        with log_context(alert_id=alert["alert_id"], destination=self.name, partition=record.partition):
+        where = {"topic": record.topic, "partition": record.partition, "offset": record.offset}
+        with log_context(alert_id=alert["alert_id"], destination=self.name, **where):
             age = self._now().timestamp() - record.timestamp / 1000
             rejection = self._target.destination.filter.rejection(alert, age)
             if rejection is not None:
                 delivery = self._delivery(alert, "filtered", 0, None, rejection)
                 if not await self._publish([delivery], stopping):
                     return False
+                self._observe_end_to_end(alert)
                 DELIVERIES.labels(destination=self.name, outcome="filtered").inc()
                 log.debug("alert filtered", extra={"reason": rejection})
                 return await self._commit(consumer, record)
@@ -157,6 +168,7 @@ class DestinationWorker:
                 return False
             if not await self._publish(self._outputs(record, alert, result), stopping):
                 return False
+            self._observe_end_to_end(alert)
             self._count(result, time.monotonic() - arrived)
             return await self._commit(consumer, record)
 
@@ -169,6 +181,11 @@ class DestinationWorker:
             (self._deadletter_topic, deadletter_key(record.key, STAGE), letter),
             self._delivery(alert, "dead_lettered", result.attempts, result.status_code, result.summary),
         ]
+
+    def _observe_end_to_end(self, alert: Mapping[str, Any]) -> None:
+        """From the fetch of the snapshot that raised the alert (its event_time) to its outcome on Kafka."""
+        fetched_at = parse_instant(str(alert["event_time"]))
+        self._end_to_end.observe(max(0.0, (self._now() - fetched_at).total_seconds()))
 
     def _count(self, result: DeliveryResult, seconds: float) -> None:
         context = {"attempts": result.attempts, "status_code": result.status_code}
