@@ -109,15 +109,16 @@ def build_topology(settings: Settings, **app_overrides: Any) -> Topology:
         # Faust starts app tasks once table recovery is over and the streams resume
         readiness.set("consuming")
 
-    def on_assigned(_: Any, *args: Any, signal: Any, **__: Any) -> None:
+    # mode signals call receivers as (sender, *args, signal=..., **kwargs)
+    def on_assigned(_: Any, assigned: set[Any], **__: Any) -> None:
         readiness.set("assigned")
-        log.info("partitions assigned", extra={"partitions": _partitions_of(args[0], source)})
+        log.info("partitions assigned", extra={"partitions": _partitions_of(assigned, source)})
 
-    def on_revoked(_: Any, *args: Any, signal: Any, **__: Any) -> None:
+    def on_revoked(_: Any, revoked: set[Any], **__: Any) -> None:
         readiness.set("recovered", False)
-        clocks.revoke(_partitions_of(args[0], source))
+        clocks.revoke(_partitions_of(revoked, source))
 
-    def on_recovered(_: Any, *__: Any, signal: Any, **___: Any) -> None:
+    def on_recovered(_: Any, **__: Any) -> None:
         clocks.recovered()
         readiness.set("recovered")
 

@@ -13,6 +13,7 @@ from services.common.catalog import Catalog
 from services.common.settings import Settings
 from services.domain.alert_engine import alert_id
 from tests.conftest import SEED
+from tests.support.pages import SEED_TITLES
 from tests.support.worker import (
     Output,
     Worker,
@@ -32,14 +33,6 @@ SEED_ROWS = [
     ("TJS/USD", "0.09156", "-0.11"),
     ("UZS/USD", "0.00008", "0"),
     ("TMT/USD", "0.28530", "-0.14"),
-]
-SEED_TITLES = [
-    "Kyrgyzstan Backs Turkish Arms Embargo Against Israel",
-    "How Central Asia Is Shifting From Russia Towards Turkey",
-    "Kazakhstan May Manufacture Turkish Bayraktar Drones",
-    "Turkish Influencers to Help Open Kyrgyzstan to the World",
-    "Agreement by Kazakhstan and Turkey on Air Transit",
-    "Turkmenistan and EU Launch Ambitious Green Development Project for 2024-2028",
 ]
 
 
