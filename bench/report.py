@@ -160,6 +160,15 @@ def print_table(results: dict[str, Any]) -> None:
     if not console.is_terminal:
         console = Console(width=130)  # a pipe or a file: wide enough for one line per row
     console.print(table(results))
+    box = results["machine"]
+    loads = f"{box['load_average_at_start'][0]} at start, {box.get('load_average_at_end', ['?'])[0]} at end"
+    console.print(f"{box['nproc']} cores, {box['cpu_model']}, {box['python']}, {box['kafka']}; load {loads}")
+    highest = (results.get("worker") or {}).get("max")
+    if highest:
+        console.print(
+            f"worker: {highest['worker_cpu_ms_per_snapshot']} ms CPU per snapshot at "
+            f"{highest['worker_cpu_percent']}% of a core"
+        )
     for name, sink in (results.get("sink") or {}).items():
         if "skipped" in sink:
             console.print(f"storage sink {name} skipped: {sink['skipped']}")
