@@ -2,6 +2,7 @@
 
 import asyncio
 import functools
+import logging
 import signal
 import sys
 from datetime import datetime
@@ -16,6 +17,8 @@ from services.domain.fetch_policy import is_url
 from services.domain.instants import parse_instant
 from services.producer.files import DEFAULT_SITE, LocalOptions
 from services.producer.runner import FIRST_ROUND, KAFKA, ProduceReport, produce
+
+log = logging.getLogger(__name__)
 
 
 def _instant(_: click.Context, __: click.Parameter, value: str | None) -> datetime | None:
@@ -79,21 +82,26 @@ def command(
     Files (sorted by name within a directory or glob) and stdin are sent once; URLs are polled every
     --interval seconds until SIGINT/SIGTERM, or once with --once. A file's fetched_at is --fetched-at,
     else a leading UTC stamp in its name (20250219T060000Z-page.html), else its mtime. Unchanged pages
-    (HTTP 304 or the same body) are not sent again. Ends with "sent N, unchanged N, failed N" on stderr.
-    While polling (URLs without --once) serves /metrics, /healthz and /readyz on
-    PAGEWIRE_OBSERVE_PRODUCER_PORT; one-shot runs (files, stdin, --once) serve nothing.
+    (HTTP 304 or the same body) are not sent again. One-shot runs (files, stdin, --once) end with
+    "sent N, unchanged N, failed N" on stderr. Polling is a service: it serves /metrics, /healthz and
+    /readyz on PAGEWIRE_OBSERVE_PRODUCER_PORT and ends with a "producer stopped" log event instead.
     """
     configure_logging(settings)
     options = LocalOptions(
         site=site, fetched_at=fetched_at, content_type=content_type and content_type.lower(), charset=charset
     )
+    polling = not once and any(is_url(source) for source in sources)
     try:
-        report = asyncio.run(_run(settings, sources, options, interval, once, allow_private))
+        report = asyncio.run(_run(settings, sources, options, interval, polling, allow_private))
     except PagewireError as exc:
         raise click.ClickException(str(exc)) from exc
+    if polling:
+        # a service's stderr is its log stream: JSON lines only
+        counts = {"sent": report.sent, "unchanged": report.unchanged, "failed": report.failed}
+        log.info("producer stopped", extra=counts)
+        return
     click.echo(report.summary(), err=True)
-    only_once = once or not any(is_url(source) for source in sources)
-    if report.failed and only_once:
+    if report.failed:
         sys.exit(1)
 
 
@@ -102,7 +110,7 @@ async def _run(
     sources: tuple[str, ...],
     options: LocalOptions,
     interval: float | None,
-    once: bool,
+    polling: bool,
     allow_private: bool | None,
 ) -> ProduceReport:
     stop = asyncio.Event()
@@ -115,14 +123,14 @@ async def _run(
         settings,
         sources,
         options=options,
-        once=once,
+        once=not polling,
         interval=interval,
         allow_private=allow_private,
         stop=stop,
         progress=sys.stderr.isatty(),
     )
     try:
-        if once or not any(is_url(source) for source in sources):
+        if not polling:
             # a one-shot run ends before a scraper would see it: nothing to serve
             return await run()
         readiness = Readiness(KAFKA, FIRST_ROUND)

@@ -12,6 +12,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+import orjson
 from aiohttp import web
 
 from services.common import codec
@@ -24,22 +25,7 @@ from services.producer.http import Fetcher
 from services.producer.runner import produce
 from tests.conftest import REPO
 from tests.support.kafka import Record, read_topic
-from tests.support.page_server import PageServer, page_server
-
-FIRST = b"<html><body>\xe2\x80\xa2 KGS/USD = 0.01144 0%</body></html>"
-CHANGED = b"<html><body>\xe2\x80\xa2 KGS/USD = 0.01150 0.52%</body></html>"
-
-
-async def etag_then_304_then_changed(request: web.Request, server: PageServer) -> web.StreamResponse:
-    """1: the page with ETag v1; 2: 304 when asked with v1; 3: a changed page, v2; later: held open."""
-    count = len(server.requests)
-    if count == 1:
-        return web.Response(body=FIRST, headers={"ETag": '"v1"'}, content_type="text/html", charset="utf-8")
-    if count == 2 and request.headers.get("If-None-Match") == '"v1"':
-        return web.Response(status=304, headers={"ETag": '"v1"'})
-    if count == 3:
-        return web.Response(body=CHANGED, headers={"ETag": '"v2"'}, content_type="text/html", charset="utf-8")
-    return await server.hold()
+from tests.support.page_server import CHANGED, FIRST, PageServer, etag_then_304_then_changed, page_server
 
 
 def envelope(body: bytes, url: str, fetched_at: str) -> dict[str, object]:
@@ -105,6 +91,10 @@ async def test_a_page_is_sent_unchanged_pages_are_not_and_a_changed_page_is(
     ]
 
 
+# a polling producer serves /metrics: on a free loopback port, never the shared default
+OBSERVE_ANY_PORT = {"PAGEWIRE_OBSERVE_HOST": "127.0.0.1", "PAGEWIRE_OBSERVE_PRODUCER_PORT": "0"}
+
+
 def pagewire() -> str:
     return str(Path(sys.executable).parent / "pagewire")
 
@@ -112,7 +102,7 @@ def pagewire() -> str:
 async def test_sigterm_stops_polling_cleanly(
     kafka: Settings, catalog: Catalog, test_env: dict[str, str]
 ) -> None:
-    env = {**os.environ, **test_env, "PAGEWIRE_PRODUCER_PER_HOST_INTERVAL": "0"}
+    env = {**os.environ, **test_env, "PAGEWIRE_PRODUCER_PER_HOST_INTERVAL": "0", **OBSERVE_ANY_PORT}
     async with page_server(etag_then_304_then_changed) as server:
         process = await asyncio.create_subprocess_exec(
             pagewire(), "produce", server.url, "--interval", "0.2", "--allow-private",
@@ -125,7 +115,9 @@ async def test_sigterm_stops_polling_cleanly(
             _, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
 
     assert process.returncode == 0, stderr.decode()
-    assert stderr.decode().splitlines()[-1] == "sent 2, unchanged 1, failed 0"
+    # polling is a service: its stderr is JSON log lines to the end
+    last = orjson.loads(stderr.decode().splitlines()[-1])
+    assert (last["event"], last["sent"], last["unchanged"], last["failed"]) == ("producer stopped", 2, 1, 0)
     records = await from_server(kafka, catalog, server.url)
     envelopes = [codec.decode(record.value, "pagewire.snapshot/1") for record in records]
     # a real clock stamped these: exact everywhere else, and in order in time

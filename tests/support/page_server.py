@@ -61,3 +61,19 @@ async def page_server(
     finally:
         server.release.set()  # lets a held request finish, so cleanup does not wait on it
         await runner.cleanup()
+
+
+FIRST = b"<html><body>\xe2\x80\xa2 KGS/USD = 0.01144 0%</body></html>"
+CHANGED = b"<html><body>\xe2\x80\xa2 KGS/USD = 0.01150 0.52%</body></html>"
+
+
+async def etag_then_304_then_changed(request: web.Request, server: PageServer) -> web.StreamResponse:
+    """1: the page with ETag v1; 2: 304 when asked with v1; 3: a changed page, v2; later: held open."""
+    count = len(server.requests)
+    if count == 1:
+        return web.Response(body=FIRST, headers={"ETag": '"v1"'}, content_type="text/html", charset="utf-8")
+    if count == 2 and request.headers.get("If-None-Match") == '"v1"':
+        return web.Response(status=304, headers={"ETag": '"v1"'})
+    if count == 3:
+        return web.Response(body=CHANGED, headers={"ETag": '"v2"'}, content_type="text/html", charset="utf-8")
+    return await server.hold()
