@@ -107,7 +107,7 @@ END_TO_END_SECONDS = Histogram(
 # -- alerts -------------------------------------------------------------------------------------------
 ALERTS = Counter(
     "pagewire_alerts_total",
-    "Alert rule outcomes: fired, suppressed (cooldown) or resolved.",
+    "Alert rule outcomes: fired, suppressed (cooldown), resolved, superseded, rounding or late.",
     ["rule", "severity", "outcome"],
     registry=REGISTRY,
 )
