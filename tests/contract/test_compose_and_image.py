@@ -6,6 +6,8 @@ from typing import Any
 
 import pytest
 
+from services.common.settings import AlertSinkSettings
+from services.sinks.alerts.destinations_file import load_targets
 from tests.support.deploy import DEPLOY, PORTS, REPO, known_variables, load_yaml
 
 COMPOSE = REPO / "docker-compose.yml"
@@ -110,7 +112,7 @@ def _bind_mounts() -> list[tuple[str, str, str]]:
 
 def test_every_mounted_file_exists() -> None:
     mounts = _bind_mounts()
-    assert len(mounts) == 4
+    assert len(mounts) == 5
     for service, source, _ in mounts:
         assert (REPO / source).exists(), f"{service} mounts missing {source}"
 
@@ -123,6 +125,18 @@ def test_prometheus_gets_its_config_and_rules_next_to_each_other() -> None:
     rule_files = load_yaml(DEPLOY / "prometheus" / "prometheus.yml")["rule_files"]
     assert rule_files == [Path(rules).name]
     assert f"--config.file={config}" in _services()["prometheus"]["command"]
+
+
+def test_the_alert_sink_reads_a_mounted_destinations_file_whose_urls_its_environment_holds() -> None:
+    service = _services()["alert-sink"]
+    env = service["environment"]
+    targets = {target: source for name, source, target in _bind_mounts() if name == "alert-sink"}
+    source = targets[env["PAGEWIRE_ALERT_DESTINATIONS"]]
+    # what compose passes in once the user set the required variables (`${VAR:?message}`)
+    given = {name: "https://hooks.example.com/services/T0/B0/x" for name in env if "${" in str(env[name])}
+    assert given, "the webhook URL comes from the user's environment"
+    loaded = load_targets(REPO / source, AlertSinkSettings(), given)
+    assert [target.name for target in loaded] == ["ops-chat"]
 
 
 def test_grafana_finds_its_provisioning_and_the_dashboard_where_the_provider_looks() -> None:

@@ -7,6 +7,8 @@ import pytest
 import yaml
 
 from services.common.catalog import load_catalog
+from services.common.settings import AlertSinkSettings
+from services.sinks.alerts.destinations_file import load_targets
 from tests.support.deploy import DEPLOY, PORTS, known_variables, load_yaml
 
 K8S = DEPLOY / "k8s"
@@ -43,7 +45,7 @@ def test_kustomization_lists_every_manifest_and_nothing_else() -> None:
 
 def test_there_is_a_namespace_config_secrets_and_a_deployment_per_service() -> None:
     assert set(_of_kind("Namespace")) == {"pagewire"}
-    assert set(_of_kind("ConfigMap")) == {"pagewire"}
+    assert set(_of_kind("ConfigMap")) == {"pagewire", "pagewire-alert-destinations"}
     assert set(_of_kind("Secret")) == {"pagewire-database", "pagewire-webhooks"}
     assert set(_of_kind("Deployment")) == {f"pagewire-{component}" for component in PORTS}
     for document in _documents():
@@ -130,3 +132,21 @@ def test_every_state_path_is_a_writable_volume_under_a_read_only_root() -> None:
         mounts = {mount["mountPath"] for mount in container["volumeMounts"]}
         assert "/tmp" in mounts
         assert any(Path(data["PAGEWIRE_STATE_DIR"]).is_relative_to(mount) for mount in mounts), component
+
+
+def test_the_alert_sink_mounts_its_destinations_whose_urls_the_webhooks_secret_holds(tmp_path: Path) -> None:
+    container = _container("alert-sink")
+    (setting,) = [item for item in container["env"] if item["name"] == "PAGEWIRE_ALERT_DESTINATIONS"]
+    path = Path(setting["value"])
+    (mount,) = [item for item in container["volumeMounts"] if item["name"] == "destinations"]
+    assert (mount["mountPath"], mount["readOnly"]) == (str(path.parent), True)
+    volumes = {
+        volume["name"]: volume for volume in _deployment("alert-sink")["spec"]["template"]["spec"]["volumes"]
+    }
+    config_map = _of_kind("ConfigMap")[volumes["destinations"]["configMap"]["name"]]
+    # the file as the pod sees it, its URLs from the variables the webhooks Secret provides
+    written = tmp_path / path.name
+    written.write_text(config_map["data"][path.name])
+    webhooks = _of_kind("Secret")["pagewire-webhooks"]["stringData"]
+    loaded = load_targets(written, AlertSinkSettings(), webhooks)
+    assert [target.name for target in loaded] == ["ops-chat"]
