@@ -2,6 +2,7 @@
 
 import pytest
 
+from services.producer.runner import FIRST_ROUND, KAFKA
 from tests.support.deploy import DEPLOY, PORTS, REPO, exposed_series, load_yaml
 
 DOC = (REPO / "docs" / "operations.md").read_text()
@@ -31,3 +32,9 @@ def test_every_alert_is_documented() -> None:
 def test_every_default_port_is_documented(service: str) -> None:
     variable = f"PAGEWIRE_OBSERVE_{service.upper().replace('-', '_')}_PORT"
     assert f"| {PORTS[service]} | `{variable}` |" in DOC
+
+
+def test_the_producer_readiness_conditions_are_documented() -> None:
+    row = next(line for line in DOC.splitlines() if line.startswith("| producer | `kafka`"))
+    for condition in (KAFKA, FIRST_ROUND):
+        assert f"`{condition}`" in row
