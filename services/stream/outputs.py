@@ -1,7 +1,7 @@
 """The worker's output topics: every message schema-checked by the codec, queued, then handed to Kafka."""
 
 import time
-from collections.abc import Iterable
+from collections.abc import Awaitable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -66,8 +66,8 @@ class Outputs:
     def send_raw(self, name: str, key: bytes, value: bytes) -> None:
         self._queued.append((name, key, value))
 
-    async def send_queued(self) -> None:
-        """Hand the queued messages to the Kafka producer, in order, without waiting for their delivery.
+    async def send_queued(self) -> list[Awaitable[Any]]:
+        """Hand the queued messages to the Kafka producer, in order; their acknowledgements, not awaited.
 
         Each await only appends to the producer's batch (it lingers and compresses many messages per
         request); Faust flushes the producer before it commits offsets, so nothing is committed unsent.
@@ -75,8 +75,7 @@ class Outputs:
         100 messages, and its flush gives up after a tenth of a second without progress.
         """
         queued, self._queued = self._queued, []
-        for name, key, value in queued:
-            await self._topics[name].send(key=key, value=value)
+        return [await self._topics[name].send(key=key, value=value) for name, key, value in queued]
 
     def article_topics(self, labels: Labels) -> list[str]:
         """articles.country.<slug> and articles.subject.<slug> per label, or articles.unclassified."""

@@ -10,6 +10,7 @@ from services.domain.alert_engine import GroupState
 from services.domain.articles import ArticleState
 from services.domain.errors import SchemaError
 from services.domain.ticker import TickerState
+from services.stream.changelog import DeferredChangelog
 
 Store = MutableMapping[str, Any]
 
@@ -43,10 +44,11 @@ class Tables:
     Writes must happen inside stream iteration (Faust takes the changelog partition from the event).
     """
 
-    def __init__(self, app: faust.App, partitions: int) -> None:
+    def __init__(self, app: faust.App, partitions: int, changelog: DeferredChangelog) -> None:
         def table(name: str, help_text: str) -> Store:
-            # keys and values travel as JSON, Faust's default for tables (table_*_serializer)
-            created: Store = app.Table(name, partitions=partitions, help=help_text)
+            # keys and values travel as JSON, Faust's default for tables (table_*_serializer); changelog
+            # writes wait for the outputs of their event (services/stream/changelog.py)
+            created: Store = changelog.table(app, name, partitions=partitions, help=help_text)
             return created
 
         self.tickers = table("ticker", "TickerState per site|pair: last accepted row, last seen, history")

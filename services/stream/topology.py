@@ -13,7 +13,8 @@ from services.common.observe import Readiness
 from services.common.settings import Settings
 from services.common.taxonomy_file import load_taxonomy
 from services.stream.alerting import AlertStage
-from services.stream.app import make_app
+from services.stream.app import make_app, run_before_flush
+from services.stream.changelog import DeferredChangelog
 from services.stream.clocks import SiteClocks
 from services.stream.deadletters import DeadLetters
 from services.stream.lag import report_lag
@@ -47,7 +48,10 @@ def build_topology(settings: Settings, **app_overrides: Any) -> Topology:
     partitions = catalog.spec("snapshots.raw").partitions
     source = catalog.name("snapshots.raw")
 
-    tables = Tables(app, partitions)
+    changelog = DeferredChangelog()
+    tables = Tables(app, partitions, changelog)
+    # Faust commits offsets right after it flushes the producer: every held table change goes out first
+    run_before_flush(app, changelog.release_all)
     clocks = SiteClocks()
     stale_pairs = StalePairs()
     # one output queue per agent, so neither sends the other's messages half way through
@@ -90,13 +94,13 @@ def build_topology(settings: Settings, **app_overrides: Any) -> Topology:
         async for event in stream.events():
             # every table read and write of the event first, without an await in between; then the sends
             snapshots.handle(event.message)
-            await outputs.send_queued()
+            await send_outputs(outputs, changelog)
 
     @app.agent(tick_topic, name="staleness")
     async def check_staleness(stream: Any) -> None:
         async for event in stream.events():
             staleness.check(event.message.partition)
-            await tick_outputs.send_queued()
+            await send_outputs(tick_outputs, changelog)
 
     async def send_ticks() -> None:
         for partition in sorted(tp.partition for tp in app.assignor.assigned_actives() if tp.topic == ticks):
@@ -130,6 +134,18 @@ def build_topology(settings: Settings, **app_overrides: Any) -> Topology:
     cast(Any, app.on_partitions_revoked).connect(on_revoked)
     cast(Any, app.on_rebalance_complete).connect(on_recovered)
     return Topology(app, readiness, source)
+
+
+async def send_outputs(outputs: Outputs, changelog: DeferredChangelog) -> None:
+    """Send what the event in hand produced; its table changes are written once that is acknowledged."""
+    sent = changelog.seal()  # before any await: the held changes stay in the order they were made
+    try:
+        sent.set_result(await outputs.send_queued())
+    except BaseException as exc:
+        # release_all (the flush before a commit) raises this, so no offset is committed past the event
+        sent.set_exception(exc if isinstance(exc, Exception) else RuntimeError("outputs not sent"))
+        raise
+    await changelog.release_ready()
 
 
 def _partitions_of(tps: set[Any], topic: str) -> list[int]:

@@ -1,0 +1,105 @@
+"""Table changes reach their changelog only once the outputs of the event that made them are on Kafka.
+
+Faust writes a table's changelog as soon as a key is set. After a crash the recovered tables then know
+events whose outputs never reached Kafka: reprocessed from the last committed offset, such an event is a
+duplicate or late for its (site, pair) or article, and its rows, deltas, articles and alerts are lost
+for good. So every change is held, in write order, until the outputs of its event are acknowledged;
+a crash before that recovers the state from before the event, and reprocessing emits the same outputs
+again (byte-identical, since outputs are a function of input and state). Held changes are released
+after each event when ready, and all of them before Faust commits offsets (the producer's flush).
+"""
+
+import asyncio
+from collections import deque
+from collections.abc import Awaitable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import faust
+
+
+@dataclass
+class _Event:
+    """One processed event: its table changes, and the outputs they wait for once handed to the producer."""
+
+    changes: list[tuple[Any, int | None, Any, Any]]  # (table, partition, key, value) in write order
+    outputs: "asyncio.Future[Sequence[Awaitable[Any]]]" = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+
+
+class DeferredChangelog:
+    """The held changes of every table made with `table()`, in one queue shared by all agents."""
+
+    def __init__(self) -> None:
+        self._current: list[tuple[Any, int | None, Any, Any]] = []
+        self._held: deque[_Event] = deque()
+        self._releasing = asyncio.Lock()
+
+    def table(self, app: faust.App, name: str, **options: Any) -> Any:
+        """A Faust table (as app.Table makes it) whose changelog writes wait in this queue."""
+        created = _HeldTable(app, name=name, beacon=app.tables.beacon, **options)
+        created.held = self
+        return app.tables.add(created)
+
+    def hold(self, table: Any, partition: int | None, key: Any, value: Any) -> None:
+        self._current.append((table, partition, key, value))
+
+    def seal(self) -> "asyncio.Future[Sequence[Awaitable[Any]]]":
+        """The event in hand is processed: queue its changes (in write order, before any await) and
+        return the future to complete with its outputs' acknowledgements once they are sent."""
+        event = _Event(self._current)
+        self._current = []
+        self._held.append(event)
+        return event.outputs
+
+    async def release_ready(self) -> None:
+        """Write the changes of the oldest events whose outputs are all acknowledged, without waiting."""
+        async with self._releasing:
+            while self._held and _acknowledged(self._held[0]):
+                await self._write(self._held.popleft())
+
+    async def release_all(self) -> None:
+        """Wait for every held event's outputs, then write its changes; raises if an output failed."""
+        async with self._releasing:
+            while self._held:
+                event = self._held[0]
+                await asyncio.gather(*await event.outputs)
+                await self._write(self._held.popleft())
+
+    @property
+    def held(self) -> int:
+        return len(self._held)
+
+    async def _write(self, event: _Event) -> None:
+        for table, partition, key, value in event.changes:
+            await table.changelog_topic.send(
+                key=key,
+                value=value,
+                partition=partition,
+                key_serializer=table.key_serializer,
+                value_serializer=table.value_serializer,
+                callback=table._on_changelog_sent,  # RocksDB remembers the offsets it already holds
+            )
+
+
+def _acknowledged(event: _Event) -> bool:
+    """Every output delivered; a failed one keeps the event (and all after it) held for release_all."""
+    if not event.outputs.done() or event.outputs.exception() is not None:
+        return False
+    return all(_done_ok(output) for output in event.outputs.result())
+
+
+def _done_ok(output: Awaitable[Any]) -> bool:
+    return isinstance(output, asyncio.Future) and output.done() and output.exception() is None
+
+
+class _HeldTable(faust.Table[Any, Any]):
+    """faust.Table with its changelog writes held by a DeferredChangelog instead of sent at once."""
+
+    held: DeferredChangelog
+
+    def on_key_set(self, key: Any, value: Any) -> None:
+        # the partition comes from the event being processed, so it is taken now, not at release time
+        self.held.hold(self, self.partition_for_key(key), key, value)
+        self._sensor_on_set(self, key, value)

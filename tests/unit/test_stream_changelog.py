@@ -1,0 +1,96 @@
+"""The worker's held changelog: a table change is written only after its event's outputs are acknowledged."""
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from services.stream.changelog import DeferredChangelog
+
+
+class ChangelogTopic:
+    """Where a table's changelog records go; records what was written, in order."""
+
+    def __init__(self) -> None:
+        self.written: list[tuple[Any, Any, int | None]] = []
+
+    async def send(self, *, key: Any, value: Any, partition: int | None, **_: Any) -> None:
+        self.written.append((key, value, partition))
+
+
+class Table:
+    """The attributes of a Faust table the changelog queue uses."""
+
+    key_serializer = value_serializer = "json"
+
+    def __init__(self) -> None:
+        self.changelog_topic = ChangelogTopic()
+
+    def _on_changelog_sent(self, _: Any) -> None:
+        pass
+
+
+def event(queue: DeferredChangelog, table: Table, *changes: tuple[str, str]) -> "asyncio.Future[Any]":
+    """One processed event that changed `changes` (key, value) on partition 3; its outputs future."""
+    for key, value in changes:
+        queue.hold(table, 3, key, value)
+    return queue.seal()
+
+
+def acknowledged() -> "asyncio.Future[Any]":
+    done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+    done.set_result(None)
+    return done
+
+
+async def test_changes_wait_for_their_outputs_and_keep_their_order() -> None:
+    queue, table = DeferredChangelog(), Table()
+    first = event(queue, table, ("KGS", "a1"), ("TJS", "b1"))
+    second = event(queue, table, ("KGS", "a2"))
+    pending: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+    second.set_result([acknowledged()])
+    first.set_result([pending, acknowledged()])
+
+    await queue.release_ready()
+    assert table.changelog_topic.written == []  # the first event's output is still in flight
+    assert queue.held == 2
+
+    pending.set_result(None)
+    await queue.release_ready()
+    assert table.changelog_topic.written == [("KGS", "a1", 3), ("TJS", "b1", 3), ("KGS", "a2", 3)]
+    assert queue.held == 0
+
+
+async def test_release_all_waits_for_outputs_not_yet_handed_to_the_producer() -> None:
+    queue, table = DeferredChangelog(), Table()
+    outputs = event(queue, table, ("KGS", "a1"))
+    releasing = asyncio.create_task(queue.release_all())
+    await asyncio.sleep(0.01)
+    assert not releasing.done() and table.changelog_topic.written == []
+
+    outputs.set_result([acknowledged()])
+    await asyncio.wait_for(releasing, 1)
+    assert table.changelog_topic.written == [("KGS", "a1", 3)]
+
+
+async def test_a_failed_output_keeps_its_change_and_every_later_one_unwritten() -> None:
+    queue, table = DeferredChangelog(), Table()
+    failed: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+    failed.set_exception(ConnectionError("broker refused the article"))
+    event(queue, table, ("article-1", "seen")).set_result([failed])
+    event(queue, table, ("KGS", "a2")).set_result([acknowledged()])
+
+    await queue.release_ready()
+    with pytest.raises(ConnectionError, match="refused the article"):
+        await queue.release_all()
+    assert table.changelog_topic.written == []
+    assert queue.held == 2
+
+
+async def test_outputs_that_could_not_be_sent_fail_the_release() -> None:
+    queue, table = DeferredChangelog(), Table()
+    event(queue, table, ("KGS", "a1")).set_exception(RuntimeError("outputs not sent"))
+    await queue.release_ready()
+    with pytest.raises(RuntimeError, match="outputs not sent"):
+        await queue.release_all()
+    assert table.changelog_topic.written == []
