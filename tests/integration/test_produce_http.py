@@ -19,10 +19,11 @@ from services.common import codec
 from services.common.catalog import Catalog, load_catalog
 from services.common.kafka import delete_topics, ensure_topics
 from services.common.metrics import REGISTRY
+from services.common.observe import Readiness
 from services.common.settings import Settings
 from services.domain.instants import parse_instant
 from services.producer.http import Fetcher
-from services.producer.runner import produce
+from services.producer.runner import FIRST_ROUND, KAFKA, produce
 from tests.conftest import REPO
 from tests.support.kafka import Record, read_topic
 from tests.support.page_server import CHANGED, FIRST, PageServer, etag_then_304_then_changed, page_server
@@ -212,3 +213,29 @@ async def test_a_send_that_fails_is_reported_and_the_page_is_sent_on_the_next_po
     assert [base64.b64decode(codec.decode(r.value, "pagewire.snapshot/1")["body"]) for r in records] == [
         FIRST
     ]
+
+
+async def test_a_polling_producer_is_ready_once_its_first_round_is_over(kafka: Settings) -> None:
+    settings = replace(kafka, producer=replace(kafka.producer, per_host_interval_seconds=0.0))
+    readiness = Readiness(KAFKA, FIRST_ROUND)
+    stop = asyncio.Event()
+
+    async def held_then_missing(_: web.Request, server: PageServer) -> web.StreamResponse:
+        await server.release.wait()
+        return web.Response(status=404)  # not retried: the round ends with it
+
+    async with page_server(held_then_missing) as server:
+        running = asyncio.create_task(
+            produce(settings, [server.url], interval=0.05, allow_private=True, stop=stop, readiness=readiness)
+        )
+        await server.wait_for_requests(1)  # held: the first round is not over
+        waiting = readiness()
+        server.release.set()  # a failed fetch, but the round is over
+        await server.wait_for_requests(2)  # the second round began
+        polling = readiness()
+        stop.set()
+        await asyncio.wait_for(running, timeout=30)
+
+    assert (waiting.ready, waiting.reason) == (False, "waiting for first_round")
+    assert polling.ready
+    assert readiness().conditions == {KAFKA: False, FIRST_ROUND: True}  # the publisher stopped with the run
