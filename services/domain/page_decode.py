@@ -28,6 +28,7 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16-le"),
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
+_BOM_PREFIXES = tuple(bom for bom, _ in _BOMS)
 _SNIFF_BYTES = 4096
 # Browsers look for a <meta> charset in the first 1024 bytes only (HTML's "prescan"); so does pagewire.
 _PRESCAN_BYTES = 1024
@@ -77,6 +78,8 @@ def decode_body(
         if encoding is None and is_html:
             encoding = _meta_charset(body[:_PRESCAN_BYTES])
     codec = _codec_name(encoding or "utf-8")
+    if not body.startswith(_BOM_PREFIXES):
+        _refuse_contradicted(body, codec)
     try:
         text = body.decode(codec)
     except UnicodeDecodeError as exc:
@@ -131,6 +134,34 @@ def _is_wide(encoding: str) -> bool:
         return codecs.lookup(encoding).name.startswith(("utf-16", "utf-32"))
     except LookupError:
         return False
+
+
+def _refuse_contradicted(body: bytes, codec: str) -> None:
+    """Refuse a declared charset the bytes contradict, which would decode "fine" into mojibake.
+
+    UTF-16/32 text of a page always holds NUL bytes (its ASCII markup, digits and newlines), and text in
+    a legacy charset is practically never valid UTF-8 once it has non-ASCII bytes; so a wide charset
+    without a NUL, or a legacy one over non-ASCII UTF-8, is a wrong or lying declaration.
+    """
+    if codec == "utf-8":
+        return
+    if _is_wide(codec):
+        if b"\x00" not in body:
+            raise ParseError(
+                f"charset {codec} declared, but the body has no NUL byte: it is not {codec}",
+                reason="charset_mismatch",
+            )
+        return
+    if body.isascii():
+        return
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return
+    raise ParseError(
+        f"charset {codec} declared, but the body is UTF-8: decoding it as {codec} would garble it",
+        reason="charset_mismatch",
+    )
 
 
 def _refuse_binary(body: bytes, *, wide: bool) -> None:

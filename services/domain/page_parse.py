@@ -17,9 +17,9 @@ def parse_page(
 
     Raises services.domain.errors.ParseError, with a short `reason` for dead letters and metrics, for a
     body that cannot be a page: "empty_body", "body_too_large", "binary_body", "unknown_charset",
-    "undecodable_body", "html_too_large", "html_too_deep". A readable page with nothing recognisable on
-    it (say, HTML whose only text is in scripts) is not an error: it parses to an empty page with a
-    warning.
+    "undecodable_body", "charset_mismatch", "html_too_large", "html_too_deep". A readable page with
+    nothing recognisable on it (say, HTML whose only text is in scripts) is not an error: it parses to
+    an empty page with a warning.
     """
     decoded = decode_body(body, content_type, charset, max_bytes=max_bytes)
     if not decoded.is_html:

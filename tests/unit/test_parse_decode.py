@@ -75,3 +75,41 @@ def test_unknown_meta_charset_is_ignored_as_browsers_do() -> None:
     html = '<html><head><meta charset="klingon-8"></head><body><p>Bishkek</p></body></html>'
 
     assert decode_body(html.encode(), None, None).charset == "utf-8"
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "charset", "says"),
+    [
+        # UTF-16 without a single NUL byte: an ASCII or UTF-8 page with a wrong label
+        (CYRILLIC_PAGE.encode(), "text/plain", "utf-16", "charset utf-16 declared, but the body has no NUL"),
+        (b"<html><body>KGS/USD</body></html>", "text/html; charset=utf-32", None, "charset utf-32 declared"),
+        # UTF-8 labelled as a legacy charset would decode "fine", into mojibake ("РљС‹СЂРіС‹Р·...")
+        (
+            CYRILLIC_PAGE.encode(),
+            "text/plain",
+            "windows-1251",
+            "charset cp1251 declared, but the body is UTF-8",
+        ),
+        (CYRILLIC_PAGE.encode(), "text/plain; charset=iso-8859-1", None, "charset iso8859-1 declared"),
+        (
+            f'<html><head><meta charset="koi8-r"></head><body><p>{CYRILLIC_PAGE}</p>'.encode(),
+            "text/html",
+            None,
+            "charset koi8-r declared, but the body is UTF-8",
+        ),
+    ],
+)
+def test_a_declared_charset_the_bytes_contradict_is_refused_not_decoded_into_mojibake(
+    body: bytes, content_type: str, charset: str | None, says: str
+) -> None:
+    with pytest.raises(ParseError, match=says) as refused:
+        decode_body(body, content_type, charset)
+    assert refused.value.reason == "charset_mismatch"
+
+
+def test_declarations_the_bytes_bear_out_still_decode() -> None:
+    assert decode_body(CYRILLIC_PAGE.encode("utf-16-le"), "text/plain", "utf-16-le").text == CYRILLIC_PAGE
+    assert decode_body(CYRILLIC_PAGE.encode("cp1251"), "text/plain", "cp1251").text == CYRILLIC_PAGE
+    ascii_page = b"KGS/USD = 0.01144 0%\n"
+    assert decode_body(ascii_page, "text/plain", "windows-1251").text == ascii_page.decode()
+    assert decode_body(codecs.BOM_UTF8 + CYRILLIC_PAGE.encode(), "text/plain", "cp1251").text == CYRILLIC_PAGE

@@ -62,6 +62,7 @@ def test_any_bytes_give_a_page_or_a_parse_error(
             "binary_body",
             "undecodable_body",
             "unknown_charset",
+            "charset_mismatch",
             "html_too_deep",
             "html_too_large",
         }
