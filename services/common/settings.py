@@ -193,7 +193,10 @@ def package_version() -> str:
 class ProducerSettings:
     max_body_bytes: int = field(
         default=2_097_152,
-        metadata=_setting("PAGEWIRE_PRODUCER_MAX_BODY_BYTES", "largest page body sent to Kafka (bytes)"),
+        metadata=_setting(
+            "PAGEWIRE_PRODUCER_MAX_BODY_BYTES",
+            "largest page body sent to Kafka (bytes); the worker dead-letters larger ones (body_too_large)",
+        ),
     )
     user_agent: str = field(
         default_factory=lambda: f"pagewire/{package_version()}",

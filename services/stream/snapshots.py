@@ -58,6 +58,7 @@ class SnapshotStage:
         clocks: SiteClocks,
         stale_pairs: StalePairs,
         deadletters: DeadLetters,
+        max_body_bytes: int,
     ) -> None:
         self._rules = rules
         self._taxonomy = taxonomy
@@ -67,6 +68,9 @@ class SnapshotStage:
         self._clocks = clocks
         self._stale_pairs = stale_pairs
         self._deadletters = deadletters
+        # the producers' cap (PAGEWIRE_PRODUCER_MAX_BODY_BYTES): a larger body on snapshots.raw came from
+        # some other writer, and is refused here as the producer would have refused it
+        self._max_body_bytes = max_body_bytes
         self._stage_seconds = {stage: STAGE_SECONDS.labels(stage=stage) for stage in STAGES}
         self._current = "decode"
 
@@ -78,7 +82,8 @@ class SnapshotStage:
                 snapshot = decode_snapshot(record)
             self._clocks.saw(snapshot.site, record.partition, snapshot.fetched_at)
             with self._stage("parse"):
-                page = parse_page(snapshot.body, snapshot.content_type, snapshot.charset)
+                body, kind, charset = snapshot.body, snapshot.content_type, snapshot.charset
+                page = parse_page(body, kind, charset, max_bytes=self._max_body_bytes)
                 reading = read_snapshot(snapshot, page)
             with self._stage("ticker"):
                 events = self._tickers(reading.observations, record.partition)

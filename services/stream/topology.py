@@ -65,6 +65,7 @@ def build_topology(settings: Settings, **app_overrides: Any) -> Topology:
         clocks=clocks,
         stale_pairs=stale_pairs,
         deadletters=DeadLetters(outputs),
+        max_body_bytes=settings.producer.max_body_bytes,
     )
     tick_outputs = Outputs(app, catalog, taxonomy)
     staleness = StalenessStage(
