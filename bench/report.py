@@ -110,7 +110,7 @@ def table(results: dict[str, Any]) -> Table:
         rate = worker["max"]["rate_per_s"]
         ratio = f"{rate / baseline:.2f}" if baseline else "-"
         view.add_row(
-            "worker sustained snapshots/s",
+            "worker drain rate (backlog), snapshots/s",
             f"{rate:,.0f}",
             f"{baseline:,.0f}" if baseline else "-",
             ratio,
@@ -120,8 +120,11 @@ def table(results: dict[str, Any]) -> Table:
         for load, phase in worker["latency"]["phases"].items():
             figures = " / ".join(_ms(phase[key]) for key in ("p50_ms", "p99_ms", "p999_ms"))
             met = targets["p99_ms_at_50"]["met"] if load == "50%" else None
+            # a phase whose last snapshots took seconds to come out was offered more than it sustains
+            behind = phase["caught_up_seconds"] is None or phase["caught_up_seconds"] > 2
             view.add_row(
-                f"latency p50/p99/p99.9 ms at {load} ({phase['offered_per_s']:,.0f}/s)",
+                f"latency p50/p99/p99.9 ms at {load} ({phase['offered_per_s']:,.0f}/s)"
+                + (", fell behind" if behind else ""),
                 figures,
                 "",
                 "",
