@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from services.domain.currencies import is_currency
 from services.domain.decimals import parse_decimal
 from services.domain.deltas import RateReading, RateRun
 from services.domain.errors import ParseError, SchemaError
@@ -56,6 +57,9 @@ def _problem(row: TickerObservation) -> str | None:
         return f"pair {row.pair!r} is not BASE/QUOTE"
     if pair.groups() != (row.base, row.quote):
         return f"base/quote {row.base}/{row.quote} do not match pair {row.pair}"
+    unknown = [code for code in pair.groups() if not is_currency(code)]
+    if unknown:
+        return f"pair {row.pair}: not ISO 4217 currency code(s): {', '.join(unknown)}"
     if row.event_time.tzinfo is None:
         return "event_time must be timezone-aware"
     if not _SNAPSHOT_ID.match(row.snapshot_id):

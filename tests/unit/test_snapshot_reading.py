@@ -87,3 +87,34 @@ def test_one_unusable_row_or_teaser_rejects_the_whole_snapshot(
     with pytest.raises(ParseError) as raised:
         read_snapshot(snapshot(b"x"), page(*quotes, teasers=(teaser,) if teaser else ()))
     assert raised.value.reason == reason
+
+
+@pytest.mark.parametrize(
+    ("printed", "problem"),
+    [
+        ("KGS/USD = 0.00000 0%", "rate 0.00000 is not positive"),
+        ("KGS/USD = -0.01144 0%", "rate -0.01144 is not positive"),
+        ("KGS/USD = −0.01144 0%", "not a plain decimal number: '−0.01144'"),
+        ("KGS/USD = 1e308 0%", "not a plain decimal number: '1e308'"),
+        ("KGS/USD = NaN 0%", "not a plain decimal number: 'NaN'"),
+        ("KGS/USD = Infinity 0%", "not a plain decimal number: 'Infinity'"),
+        ("KGQ/USD = 0.01144 0%", r"pair KGQ/USD: not ISO 4217 currency code\(s\): KGQ"),
+        ("ABC/XYZ = 0.01144 0%", r"pair ABC/XYZ: not ISO 4217 currency code\(s\): ABC, XYZ"),
+    ],
+)
+def test_a_marquee_row_with_an_absurd_rate_or_no_currency_refuses_the_snapshot_whole(
+    printed: str, problem: str
+) -> None:
+    body = SEED.read_text().replace("KGS/USD = 0.01144 0%", printed).encode()
+    parsed = parse_page(body, "text/plain", None)
+    assert parsed.warnings == ()  # the parser reads the row as printed; judging it is the reading's job
+    with pytest.raises(ParseError, match=problem) as refused:
+        read_snapshot(snapshot(body), parsed)
+    assert refused.value.reason == "invalid_observation"
+
+
+def test_a_row_that_prints_no_number_is_still_skipped_with_a_warning() -> None:
+    body = SEED.read_text().replace("KGS/USD = 0.01144 0%", "KGS/USD = n/a").encode()
+    reading = read_snapshot(snapshot(body), parse_page(body, "text/plain", None))
+    assert [row.pair for row in reading.observations] == ["KZT/USD", "TJS/USD", "UZS/USD", "TMT/USD"]
+    assert reading.summary["warnings"] == ["unreadable ticker row ignored: '• KGS/USD = n/a'"]
