@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from services.domain.articles import ArticleSighting, sighting_from_teaser
+from services.domain.errors import ParseError
 from services.domain.messages import snapshot_summary_message
 from services.domain.page_model import ParsedPage
 from services.domain.snapshot import Snapshot
@@ -23,9 +24,18 @@ def read_snapshot(snapshot: Snapshot, page: ParsedPage) -> SnapshotReading:
     """Observations and sightings carry the snapshot's provenance; event time is its fetched_at.
 
     Raises ParseError (invalid_observation, empty_title...) when any row or teaser is unusable, so a
-    snapshot is either processed whole or dead-lettered whole: never half applied. Quotes are kept one
+    snapshot is either processed whole or dead-lettered whole: never half applied; and
+    (nothing_recognised) when the page has neither a ticker row nor a teaser. Quotes are kept one
     per pair, the first printed, in case the marquee ever disagrees with itself.
     """
+    if not page.ticker and not page.articles:
+        # a maintenance page, garbage, a page cut off before its content, or a new layout: nothing to
+        # emit, and the operator should see it in the deadletter topic rather than as an empty summary
+        raise ParseError(
+            "nothing on the page reads as a ticker row or an article teaser"
+            + (f" ({page.warnings[0]})" if page.warnings else ""),
+            reason="nothing_recognised",
+        )
     snapshot_id = snapshot.snapshot_id  # a sha256 of the body each time it is asked for
     site, at, url = snapshot.site, snapshot.fetched_at, snapshot.source_url
     by_pair: dict[str, TickerObservation] = {}

@@ -118,3 +118,18 @@ def test_a_row_that_prints_no_number_is_still_skipped_with_a_warning() -> None:
     reading = read_snapshot(snapshot(body), parse_page(body, "text/plain", None))
     assert [row.pair for row in reading.observations] == ["KZT/USD", "TJS/USD", "UZS/USD", "TMT/USD"]
     assert reading.summary["warnings"] == ["unreadable ticker row ignored: '• KGS/USD = n/a'"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"<html><head><title>Down for maintenance</title></head><body><script>x()</script></body></html>",
+        b"<html><head><meta charset=utf-8><link rel=stylesheet href=/a.css",  # cut off in its head
+        b"<<<>>>&&&#x;;</div></span><li></ul>" * 20,
+    ],
+)
+def test_a_page_with_no_ticker_row_and_no_teaser_is_refused(body: bytes) -> None:
+    page = parse_page(body, "text/html", "utf-8")
+    with pytest.raises(ParseError, match="nothing on the page reads as a ticker row") as refused:
+        read_snapshot(snapshot(body), page)
+    assert refused.value.reason == "nothing_recognised"
