@@ -19,7 +19,8 @@ SEED = REPO / "samples" / "seed.txt"
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if "integration" in item.path.parts:
+        # the fault-injection suite (tests/reliability) needs the same real services as tests/integration
+        if {"integration", "reliability"} & set(item.path.parts):
             item.add_marker(pytest.mark.integration)
 
 

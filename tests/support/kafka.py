@@ -22,8 +22,10 @@ class Record:
     headers: tuple[tuple[str, bytes], ...]
 
 
-async def send(settings: KafkaSettings, topic: str, messages: Iterable[tuple[bytes | None, bytes]]) -> None:
-    """Send (key, value) pairs in order and wait until every one is acknowledged."""
+async def send(
+    settings: KafkaSettings, topic: str, messages: Iterable[tuple[bytes | None, bytes | None]]
+) -> None:
+    """Send (key, value) pairs in order (a None value is a tombstone); wait until each is acknowledged."""
     client = producer(settings)
     await client.start()
     try:

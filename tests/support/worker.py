@@ -1,10 +1,7 @@
 """`pagewire worker` as a real subprocess for integration tests, snapshots to feed it, its outputs read."""
 
 import asyncio
-import os
 import re
-import signal
-import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -13,8 +10,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
-import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from services.common import codec
@@ -24,8 +19,8 @@ from services.common.settings import KafkaSettings, Settings
 from services.domain.instants import parse_instant
 from services.domain.snapshot import Snapshot
 from tests.conftest import REPO, SEED
+from tests.support.processes import PagewireProcess
 
-PAGEWIRE = str(Path(sys.executable).parent / "pagewire")
 URL = "https://timesca.com/news/"
 
 
@@ -143,61 +138,11 @@ async def private_topics(kafka: Settings, name: str) -> dict[str, str]:
     return {"PAGEWIRE_TOPIC_PREFIX": prefix}
 
 
-class Worker:
-    """A `pagewire worker` subprocess logging to a file; started, stopped and restarted by the test."""
+class Worker(PagewireProcess):
+    """A `pagewire worker` subprocess (memory store) logging to a file; started, stopped and restarted."""
 
     def __init__(self, env: dict[str, str], log: Path) -> None:
-        self.env = {**os.environ, "PAGEWIRE_WORKER_STORE": "memory", **env}
-        # any free port (found in the log), and JSON logs so the test can read that line
-        self.env.update(
-            PAGEWIRE_OBSERVE_HOST="127.0.0.1", PAGEWIRE_OBSERVE_WORKER_PORT="0", PAGEWIRE_LOG_FORMAT="json"
-        )
-        self.log = log
-        self.process: asyncio.subprocess.Process | None = None
-        self.url = ""
-
-    async def start(self, timeout: float = 90.0) -> None:
-        """Start and wait until /readyz says ready (partitions assigned, tables recovered, consuming)."""
-        offset = self.log.stat().st_size if self.log.exists() else 0
-        with self.log.open("ab") as sink:
-            self.process = await asyncio.create_subprocess_exec(
-                PAGEWIRE, "worker", cwd=REPO, env=self.env, stdout=sink, stderr=sink
-            )
-        deadline = time.monotonic() + timeout
-        async with httpx.AsyncClient() as client:
-            while time.monotonic() < deadline:
-                assert self.process.returncode is None, f"worker exited:\n{self.tail()}"
-                self.url = self.url_from_log(offset) or ""
-                if self.url:
-                    try:
-                        if (await client.get(self.url + "/readyz")).status_code == 200:
-                            return
-                    except httpx.TransportError:
-                        pass
-                await asyncio.sleep(0.2)
-        raise AssertionError(f"worker not ready after {timeout}s:\n{self.tail()}")
-
-    def url_from_log(self, offset: int) -> str | None:
-        with self.log.open("rb") as lines:
-            lines.seek(offset)
-            for line in lines:
-                if b"observability server listening" in line:
-                    return str(orjson.loads(line)["url"])
-        return None
-
-    async def stop(self, timeout: float = 60.0) -> int:
-        """SIGTERM, then the exit code."""
-        assert self.process is not None
-        if self.process.returncode is None:
-            self.process.send_signal(signal.SIGTERM)
-        return await asyncio.wait_for(self.process.wait(), timeout)
-
-    async def metrics(self) -> str:
-        async with httpx.AsyncClient() as client:
-            return (await client.get(self.url + "/metrics")).text
-
-    def tail(self, chars: int = 4000) -> str:
-        return self.log.read_text(errors="replace")[-chars:] if self.log.exists() else ""
+        super().__init__(("worker",), {"PAGEWIRE_WORKER_STORE": "memory", **env}, log)
 
 
 @asynccontextmanager

@@ -1,0 +1,83 @@
+"""The fault-injection suite's fixtures, and the figures it prints at the end of the run."""
+
+import os
+import random
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+
+import pytest
+
+from tests.reliability.compare import Difference
+from tests.support.receiver import Receiver, receiver
+
+SEED_VARIABLE = "PAGEWIRE_FAULT_SEED"
+
+
+@dataclass
+class Figures:
+    """What the suite proved, summed over its tests, printed by pytest_terminal_summary."""
+
+    seed: int | None = None
+    kill_points: list[str] = field(default_factory=list)
+    messages_compared: int = 0
+    rows_compared: int = 0
+    chat_requests_compared: int = 0
+    repeats: int = 0
+    bad_inputs: int = 0
+    lost: int = 0
+    duplicated: int = 0
+    notes: list[str] = field(default_factory=list)
+    touched: bool = False
+
+    def record(self, found: Mapping[str, Difference]) -> None:
+        """Count one comparison against a clean run (tests/reliability/runs.py differences)."""
+        self.messages_compared += found["topics"].compared
+        self.rows_compared += found["tables"].compared
+        self.chat_requests_compared += found["chat"].compared
+        self.repeats += found["topics"].repeats + found["chat"].repeats
+        self.lost += sum(len(difference.lost) for difference in found.values())
+        self.duplicated += sum(len(difference.duplicated) for difference in found.values())
+
+
+FIGURES = Figures()
+
+
+@pytest.fixture(scope="session")
+def fault_seed() -> int:
+    """PAGEWIRE_FAULT_SEED when set (to replay a failure), else a fresh one: printed either way."""
+    chosen = os.environ.get(SEED_VARIABLE)
+    seed = int(chosen) if chosen else random.SystemRandom().randrange(1, 2**31)
+    FIGURES.seed = seed
+    return seed
+
+
+@pytest.fixture
+def figures() -> Figures:
+    FIGURES.touched = True
+    return FIGURES
+
+
+@pytest.fixture
+async def chat() -> AsyncIterator[Receiver]:
+    """A real local chat receiver (random port) recording every request; scripts and hangs per path."""
+    async with receiver() as server:
+        yield server
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if not FIGURES.touched:
+        return
+    write = terminalreporter.write_line
+    terminalreporter.section("pagewire reliability figures")
+    if FIGURES.seed is not None:
+        write(f"fault seed: {FIGURES.seed} (replay it: {SEED_VARIABLE}={FIGURES.seed} scripts/reliability)")
+    write(f"kill points survived: {len(FIGURES.kill_points)}")
+    for point in FIGURES.kill_points:
+        write(f"  {point}")
+    figures = FIGURES
+    write(f"messages compared: {figures.messages_compared} (identical repeats: {figures.repeats})")
+    write(f"table rows compared: {figures.rows_compared}; chat requests: {figures.chat_requests_compared}")
+    write(f"bad inputs tried: {FIGURES.bad_inputs}")
+    write(f"lost = {FIGURES.lost}, duplicated = {FIGURES.duplicated}")
+    for note in FIGURES.notes:
+        write(f"  {note}")

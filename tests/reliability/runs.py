@@ -1,0 +1,139 @@
+"""One replay through a fresh pipeline, with faults injected on the way, and what came out of it."""
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from services.common.kafka import producer
+from services.sinks.storage.tables import TABLES
+from tests.reliability.compare import Difference, compare_chat, compare_tables, compare_topic
+from tests.support.databases import Target, postgres_target, sqlite_target
+from tests.support.pipeline import SLACK_PATH, WEBHOOK_PATH, Pipeline, pipeline
+from tests.support.receiver import Received, receiver
+from tests.support.replay import Record
+
+# bursts of snapshots sent back to back, then a pause: faults land both while every stage is busy
+# (the state and outputs of many events in flight) and while it is idle
+BURST = 30
+PAUSE = 2.0
+Fault = Callable[[Pipeline], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class FaultPoint:
+    """Inject `fault` (a process name: SIGKILL and restart it; or a name in `faults`) once `after`
+    records were sent, `delay` seconds later."""
+
+    after: int
+    fault: str
+    delay: float
+
+    def describe(self) -> str:
+        return f"{self.fault} after snapshot {self.after} (+{self.delay}s)"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Every topic's (key, value) records, every table of each database, and what the chat received."""
+
+    topics: dict[str, list[tuple[bytes, bytes]]]
+    tables: dict[str, dict[str, list[dict[str, Any]]]]
+    chat: dict[str, list[Received]]
+    prefix: str
+    sent: list[tuple[int, int]] = field(default_factory=list)  # (partition, offset) of each record
+
+
+@asynccontextmanager
+async def databases(folder: Path, dialects: Sequence[str]) -> AsyncIterator[list[Target]]:
+    async with AsyncExitStack() as stack:
+        found = []
+        for dialect in dialects:
+            if dialect == "sqlite":
+                found.append(sqlite_target(folder / "pagewire.db"))
+            else:
+                found.append(await stack.enter_async_context(postgres_target()))
+        yield found
+
+
+async def run_replay(
+    env: dict[str, str],
+    folder: Path,
+    records: Sequence[Record],
+    plan: Sequence[FaultPoint] = (),
+    *,
+    dialects: Sequence[str] = ("sqlite", "postgresql"),
+    faults: Mapping[str, Fault] | None = None,
+) -> Outcome:
+    """One run on fresh topics and databases; the plan's faults happen while the records are sent."""
+    await asyncio.to_thread(folder.mkdir)
+    async with (
+        receiver() as chat,
+        databases(folder, dialects) as targets,
+        pipeline(env, folder, chat, targets) as run,
+    ):
+        sent: list[tuple[int, int]] = []
+        progress = asyncio.Event()
+
+        async def send_all() -> None:
+            client = producer(run.settings.kafka)
+            await client.start()
+            try:
+                for key, value in records:
+                    meta = await client.send_and_wait(run.catalog.name("snapshots.raw"), value, key=key)
+                    sent.append((meta.partition, meta.offset))
+                    progress.set()
+                    if len(sent) % BURST == 0:
+                        await asyncio.sleep(PAUSE)
+            finally:
+                await client.stop()
+
+        async def inject_all() -> None:
+            for point in plan:
+                while len(sent) < point.after:
+                    progress.clear()
+                    await progress.wait()
+                await asyncio.sleep(point.delay)
+                if faults and point.fault in faults:
+                    await faults[point.fault](run)
+                    run.kills.append((len(sent), point.fault))
+                else:
+                    await run.kill_and_restart(point.fault, len(sent))
+
+        await asyncio.gather(send_all(), inject_all())
+        await run.settle()
+        await asyncio.sleep(2)  # room for a late re-send to reach the receiver
+        for name, process in run.processes().items():
+            assert process.running, f"{name} is not running:\n{process.tail()}"
+        assert [name for _, name in run.kills] == [point.fault for point in plan]
+        return Outcome(
+            await run.topics(),
+            await run.tables(),
+            {path: chat.on(path) for path in (WEBHOOK_PATH, SLACK_PATH)},
+            run.env["PAGEWIRE_TOPIC_PREFIX"],
+            sent,
+        )
+
+
+def differences(reference: Outcome, faulted: Outcome, skip: Sequence[str] = ()) -> dict[str, Difference]:
+    """Topics (but the input and `skip`), tables and chat requests of a faulted run against a clean one."""
+    found = {"topics": Difference(), "tables": Difference(), "chat": Difference()}
+    for name, messages in reference.topics.items():
+        if name == "snapshots.raw" or name in skip:
+            continue  # the input, sent the same way both times
+        prefixes = (reference.prefix, faulted.prefix)
+        found["topics"].add(compare_topic(name, messages, faulted.topics[name], prefixes))
+    keys = {table.name: table.key for table in TABLES}
+    for dialect, tables in reference.tables.items():
+        found["tables"].add(compare_tables(keys, tables, faulted.tables[dialect]))
+    for path, requests in reference.chat.items():
+        found["chat"].add(compare_chat(requests, faulted.chat[path], path))
+    return found
+
+
+def assert_same(found: Mapping[str, Difference], seed: int | None = None) -> None:
+    for where, difference in found.items():
+        assert difference.lost == [], f"{where}: lost (seed {seed}): {difference.lost[:20]}"
+        assert difference.duplicated == [], f"{where}: duplicated (seed {seed}): {difference.duplicated[:20]}"

@@ -1,0 +1,149 @@
+"""The whole pipeline as real processes for fault tests: worker, storage sinks, alert sink, chat receiver."""
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from services.common.catalog import Catalog, load_catalog
+from services.common.kafka import ensure_topics, read_to_end
+from services.common.settings import Settings
+from services.sinks.storage.connect import open_database
+from services.sinks.storage.sink import STORED_TOPICS
+from tests.support.alert_sink import FAST, write_destinations
+from tests.support.consumer_groups import wait_caught_up
+from tests.support.databases import Target
+from tests.support.processes import PagewireProcess
+from tests.support.receiver import Receiver
+from tests.support.storage import dump
+from tests.support.worker import Worker
+
+WEBHOOK_PATH = "/hooks/ops-token-7f3a"
+SLACK_PATH = "/services/T07/B07/slack-token-9c2e"
+WEBHOOK_SECRET = "webhook-signing-secret-4d1b"
+DESTINATIONS = {
+    "ops": {"kind": "webhook", "url_env": "RELIABILITY_OPS_URL", "secret_env": "RELIABILITY_OPS_SECRET"},
+    "team": {"kind": "slack", "url_env": "RELIABILITY_TEAM_URL"},
+}
+# Faust reads these itself: a SIGKILLed worker's partitions move to its successor after 6s, not 60s
+FAST_TAKEOVER = {"BROKER_SESSION_TIMEOUT": "6", "BROKER_HEARTBEAT_INTERVAL": "1"}
+FAST_STORAGE = {
+    "PAGEWIRE_STORAGE_BACKOFF_BASE": "0.05",
+    "PAGEWIRE_STORAGE_BACKOFF_MAX": "0.5",
+    "PAGEWIRE_STORAGE_CONNECT_TIMEOUT": "1",
+    "PAGEWIRE_STORAGE_POLL_TIMEOUT": "0.2",
+}
+
+
+@dataclass
+class Pipeline:
+    """The processes of one run under one topic prefix; each can be killed and started again."""
+
+    env: dict[str, str]
+    worker: Worker
+    storage: dict[str, PagewireProcess]  # by dialect
+    alerts: PagewireProcess
+    receiver: Receiver
+    databases: dict[str, Target]
+    kills: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def settings(self) -> Settings:
+        return Settings.load(self.env)
+
+    @property
+    def catalog(self) -> Catalog:
+        return load_catalog(self.env["PAGEWIRE_TOPIC_PREFIX"])
+
+    def processes(self) -> dict[str, PagewireProcess]:
+        named = {"worker": self.worker, "alert sink": self.alerts}
+        return named | {f"storage sink ({dialect})": sink for dialect, sink in self.storage.items()}
+
+    async def kill_and_restart(self, name: str, sent: int) -> None:
+        """SIGKILL one process mid-stream (recording when) and start a fresh one in its place."""
+        process = self.processes()[name]
+        await process.kill()
+        self.kills.append((sent, name))
+        await process.start()
+
+    async def settle(self, timeout: float = 180.0) -> None:
+        """Return once every stage committed everything upstream of it: worker, alert sink, storage."""
+        kafka, catalog = self.settings.kafka, self.catalog
+        prefix = self.env["PAGEWIRE_TOPIC_PREFIX"]
+        await wait_caught_up(kafka, f"{prefix}worker", catalog, ["snapshots.raw"], timeout)
+        for destination in DESTINATIONS:
+            await wait_caught_up(kafka, f"{prefix}alerts-{destination}", catalog, ["alerts"], timeout)
+        for dialect in self.storage:
+            await wait_caught_up(kafka, f"{prefix}storage-{dialect}", catalog, STORED_TOPICS, timeout)
+
+    async def topics(self) -> dict[str, list[tuple[bytes, bytes]]]:
+        """(key, value) of every message on every catalog topic, by catalog name, in partition order."""
+        found: dict[str, list[tuple[bytes, bytes]]] = {}
+        for spec in self.catalog.topics:
+            records = await read_to_end(self.settings.kafka, self.catalog.name(spec.name))
+            found[spec.name] = [(record.key or b"", record.value or b"") for record in records]
+        return found
+
+    async def tables(self) -> dict[str, dict[str, list[dict[str, Any]]]]:
+        """Every table of every storage sink's database, by dialect."""
+        found = {}
+        for dialect, target in self.databases.items():
+            database = open_database(Settings.load({**self.env, "PAGEWIRE_DATABASE_URL": target.url}))
+            try:
+                found[dialect] = await dump(database)
+            finally:
+                await database.close()
+        return found
+
+
+@asynccontextmanager
+async def pipeline(
+    base_env: dict[str, str], folder: Path, receiver: Receiver, databases: Sequence[Target]
+) -> AsyncIterator[Pipeline]:
+    """Fresh topics under a prefix of their own, every process started and ready; all stopped after."""
+    prefix = f"{base_env['PAGEWIRE_TOPIC_PREFIX']}r{uuid.uuid4().hex[:6]}."
+    env = {**base_env, **FAST, **FAST_TAKEOVER, "PAGEWIRE_TOPIC_PREFIX": prefix}
+    env["PAGEWIRE_STATE_DIR"] = str(folder / "state")
+    env["PAGEWIRE_ALERT_DESTINATIONS"] = str(write_destinations(folder, DESTINATIONS))
+    env |= {
+        "RELIABILITY_OPS_URL": receiver.url(WEBHOOK_PATH),
+        "RELIABILITY_OPS_SECRET": WEBHOOK_SECRET,
+        "RELIABILITY_TEAM_URL": receiver.url(SLACK_PATH),
+    }
+    await ensure_topics(Settings.load(env).kafka, load_catalog(prefix))
+    storage = {
+        target.dialect: PagewireProcess(
+            ("sink", "storage"),
+            env
+            | FAST_STORAGE
+            | {
+                "PAGEWIRE_DATABASE_URL": target.url,
+                "PAGEWIRE_STORAGE_GROUP": f"storage-{target.dialect}",
+            },
+            folder / f"storage-{target.dialect}.log",
+        )
+        for target in databases
+    }
+    run = Pipeline(
+        env,
+        Worker(env, folder / "worker.log"),
+        storage,
+        PagewireProcess(("sink", "alerts"), env, folder / "alert-sink.log"),
+        receiver,
+        {target.dialect: target for target in databases},
+    )
+    async with AsyncExitStack() as stack:
+        for process in run.processes().values():
+            await process.start()
+            stack.push_async_callback(_stop, process)
+        yield run
+
+
+async def _stop(process: PagewireProcess) -> None:
+    if process.running:
+        code = await process.stop()
+        assert code == 0, f"{process.name} exited with {code}:\n{process.tail()}"
+    await asyncio.sleep(0)
