@@ -63,6 +63,7 @@ def settings_that_matter(settings: Settings) -> dict[str, Any]:
                 "broker_commit_every",
                 "broker_commit_interval",
                 "stream_buffer_maxsize",
+                "broker_max_poll_records",
                 "stream_wait_empty",
                 "consumer_max_fetch_size",
             )
