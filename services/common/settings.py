@@ -435,6 +435,8 @@ class Settings:
 
 
 def _show(value: object) -> str:
+    if value is None:
+        return ""
     if isinstance(value, tuple):
         return ",".join(str(part) for part in value)
     if isinstance(value, bool):
