@@ -1,5 +1,6 @@
 """`pagewire bench [--quick] [--only PARTS]`: the benchmark harness (`python -m bench`) of a checkout."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -20,6 +21,10 @@ def command(arguments: tuple[str, ...]) -> None:
     """Measure the pipeline on the local broker and print the table (`pagewire bench --help` for options)."""
     if not (CHECKOUT / "bench" / "__main__.py").is_file():
         raise click.ClickException(f"no bench/ beside {CHECKOUT / 'services'}: run it from a clone")
-    # its own process: the harness runs worker and pacer subprocesses and owns its event loop
-    done = subprocess.run([sys.executable, "-m", "bench", *arguments], cwd=CHECKOUT, check=False)  # noqa: S603
+    # its own process: the harness runs worker and pacer subprocesses and owns its event loop; started
+    # from the caller's directory (a relative --json path means what the caller thinks it means)
+    path = os.pathsep.join(filter(None, [str(CHECKOUT), os.environ.get("PYTHONPATH")]))
+    done = subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "bench", *arguments], env={**os.environ, "PYTHONPATH": path}, check=False
+    )
     sys.exit(done.returncode)

@@ -56,3 +56,14 @@ def test_unknown_parts_are_refused() -> None:
     )
     assert done.returncode == 2
     assert "unknown part(s) nonsense" in done.stderr
+
+
+def test_pagewire_bench_hands_its_arguments_to_the_harness(tmp_path: Path) -> None:
+    """`pagewire bench` runs `python -m bench` from the caller's directory, whatever that is."""
+    pagewire = str(Path(sys.executable).parent / "pagewire")
+    done = subprocess.run(
+        [pagewire, "bench", "--only", "nonsense"], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 2
+    assert "usage: python -m bench" in done.stderr
+    assert "unknown part(s) nonsense" in done.stderr
