@@ -16,6 +16,7 @@ PAGEWIRE = str(Path(sys.executable).parent / "pagewire")
 # every process serves its probes on a free port (read from its log), logging JSON so the test can parse it
 OBSERVE = {
     "PAGEWIRE_OBSERVE_HOST": "127.0.0.1",
+    "PAGEWIRE_OBSERVE_PRODUCER_PORT": "0",
     "PAGEWIRE_OBSERVE_WORKER_PORT": "0",
     "PAGEWIRE_OBSERVE_STORAGE_SINK_PORT": "0",
     "PAGEWIRE_OBSERVE_ALERT_SINK_PORT": "0",
