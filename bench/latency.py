@@ -8,7 +8,6 @@ that arrival minus its intended send time t0 + i / rate, so a worker that falls 
 import asyncio
 import math
 import sys
-import tempfile
 import time
 from contextlib import suppress
 from typing import Any
@@ -18,7 +17,7 @@ from aiokafka import AIOKafkaConsumer
 
 from bench.corpus import Corpus
 from bench.kafka_env import Offsets, Part
-from bench.saturation import worker_process
+from bench.saturation import running_worker
 from bench.worker_proc import REPO
 
 SETTLE = 1.5  # seconds to wait for stragglers once every snapshot of a phase has a summary
@@ -71,31 +70,26 @@ async def run_latency(
     raw = part.catalog.name("snapshots.raw")
     parsed = part.catalog.name("snapshots.parsed")
     phases: dict[str, Any] = {}
-    with tempfile.TemporaryDirectory(prefix="pwbench-state-") as state_dir:
-        worker = worker_process(part, state_dir)
-        await worker.start()
-        try:
-            async with LastOutputs(part) as outputs, Offsets(part.settings) as offsets:
-                start = 0
-                for load in loads:
-                    rate = max_rate * load / 100
-                    count = max(1, round(rate * (warm_up + measure)))
-                    paced = await _pace(raw, start, count, rate, corpus.seed)
-                    caught_up = await _wait_for(offsets, parsed, start + count)
-                    await asyncio.sleep(SETTLE)
-                    phases[f"{load}%"] = {
-                        "offered_per_s": round(rate, 1),
-                        **_latencies(corpus, outputs, paced, start, count, rate, warm_up),
-                        "caught_up_seconds": caught_up,
-                        "pacer": paced,
-                    }
-                    start += count
-            peak = worker.peak_rss_mb()
-        finally:
-            code = await worker.stop()
-        if code != 0:
-            raise RuntimeError(f"worker exited with {code}:\n{worker.tail()}")
-        worker.remove_log()
+    async with (
+        running_worker(part) as worker,
+        LastOutputs(part) as outputs,
+        Offsets(part.settings) as offsets,
+    ):
+        start = 0
+        for load in loads:
+            rate = max_rate * load / 100
+            count = max(1, round(rate * (warm_up + measure)))
+            paced = await _pace(raw, start, count, rate, corpus.seed)
+            caught_up = await _wait_for(offsets, parsed, start + count)
+            await asyncio.sleep(SETTLE)
+            phases[f"{load}%"] = {
+                "offered_per_s": round(rate, 1),
+                **_latencies(corpus, outputs, paced, start, count, rate, warm_up),
+                "caught_up_seconds": caught_up,
+                "pacer": paced,
+            }
+            start += count
+        peak = worker.peak_rss_mb()
     return {"phases": phases, "peak_rss_mb": round(peak, 1)}
 
 

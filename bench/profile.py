@@ -16,7 +16,7 @@ from pathlib import Path
 
 from bench.corpus import Corpus
 from bench.kafka_env import Offsets, fresh_part, preload
-from bench.saturation import _records, worker_process
+from bench.saturation import _records, running_worker
 
 #: component -> stack substrings; a sample counts for the first component any of whose substrings occur
 COMPONENTS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -55,38 +55,19 @@ async def profile(backlog: int, seconds: int, raw: Path) -> tuple[int, float]:
     corpus = Corpus()
     async with fresh_part("profile") as part:
         await preload(part.settings, part.catalog.name("snapshots.raw"), _records(corpus, backlog))
-        with tempfile.TemporaryDirectory(prefix="pwbench-state-") as state_dir:
-            worker = worker_process(part, state_dir)
-            await worker.start()
-            try:
-                async with Offsets(part.settings) as offsets:
-                    parsed = part.catalog.name("snapshots.parsed")
-                    await asyncio.sleep(5)  # past start-up: caches warm, the stream busy
-                    done, cpu = await offsets.end(parsed), worker.cpu_seconds()
-                    record = await asyncio.create_subprocess_exec(
-                        spy,
-                        "record",
-                        "--nonblocking",
-                        "--rate",
-                        "100",
-                        "--duration",
-                        str(seconds),
-                        "--format",
-                        "raw",
-                        "--output",
-                        str(raw),
-                        "--pid",
-                        str(worker.pid),
-                        stdout=asyncio.subprocess.DEVNULL,
-                        stderr=asyncio.subprocess.DEVNULL,
-                    )
-                    if await record.wait() != 0:
-                        raise RuntimeError("py-spy failed (is it installed? pip install -e '.[dev]')")
-                    processed = await offsets.end(parsed) - done
-                    spent = worker.cpu_seconds() - cpu
-            finally:
-                await worker.stop()
-            worker.remove_log()
+        async with running_worker(part) as worker, Offsets(part.settings) as offsets:
+            parsed = part.catalog.name("snapshots.parsed")
+            await asyncio.sleep(5)  # past start-up: caches warm, the stream busy
+            done, cpu = await offsets.end(parsed), worker.cpu_seconds()
+            record = await asyncio.create_subprocess_exec(
+                spy, "record", "--nonblocking", "--rate", "100", "--duration", str(seconds),
+                "--format", "raw", "--output", str(raw), "--pid", str(worker.pid),
+                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+            )  # fmt: skip
+            if await record.wait() != 0:
+                raise RuntimeError("py-spy failed (is it installed? pip install -e '.[dev]')")
+            processed = await offsets.end(parsed) - done
+            spent = worker.cpu_seconds() - cpu
     return processed, spent
 
 

@@ -8,39 +8,36 @@ are left out. Output counts per snapshot show the work was real (deltas, article
 import asyncio
 import tempfile
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from bench.corpus import Corpus
 from bench.kafka_env import Offsets, Part, preload
-from bench.worker_proc import Process
+from bench.worker_proc import Process, running
 
 WARM_UP = 3.0  # seconds after the first output before the window opens
 SAMPLE = 0.25
 COUNTED = ("ticker.rows", "rates.deltas", "articles", "alerts", "deadletter")
 
 
-def worker_process(part: Part, state_dir: str) -> Process:
-    env = {**part.env, "PAGEWIRE_WORKER_STORE": "memory", "PAGEWIRE_STATE_DIR": state_dir}
-    return Process(["worker"], env, "PAGEWIRE_OBSERVE_WORKER_PORT")
+@asynccontextmanager
+async def running_worker(part: Part) -> AsyncIterator[Process]:
+    """A ready `pagewire worker` of `part` (memory store, its own state directory), stopped afterwards."""
+    with tempfile.TemporaryDirectory(prefix="pwbench-state-") as state_dir:
+        env = {**part.env, "PAGEWIRE_WORKER_STORE": "memory", "PAGEWIRE_STATE_DIR": state_dir}
+        async with running(Process(["worker"], env, "PAGEWIRE_OBSERVE_WORKER_PORT")) as worker:
+            yield worker
 
 
 async def run_saturation(part: Part, corpus: Corpus, count: int, deadline: float) -> dict[str, Any]:
     raw = part.catalog.name("snapshots.raw")
     parsed = part.catalog.name("snapshots.parsed")
     await preload(part.settings, raw, _records(corpus, count))
-    with tempfile.TemporaryDirectory(prefix="pwbench-state-") as state_dir:
-        worker = worker_process(part, state_dir)
-        await worker.start()
-        try:
-            async with Offsets(part.settings) as offsets:
-                samples = await _sample(offsets, worker, parsed, count, deadline)
-                outputs = {name: await offsets.end(part.catalog.name(name)) for name in COUNTED}
-            peak = worker.peak_rss_mb()
-        finally:
-            code = await worker.stop()
-        if code != 0:
-            raise RuntimeError(f"worker exited with {code}:\n{worker.tail()}")
-        worker.remove_log()
+    async with running_worker(part) as worker, Offsets(part.settings) as offsets:
+        samples = await _sample(offsets, worker, parsed, count, deadline)
+        outputs = {name: await offsets.end(part.catalog.name(name)) for name in COUNTED}
+        peak = worker.peak_rss_mb()
     return {**_window(samples, count), "outputs": outputs, "peak_rss_mb": round(peak, 1)}
 
 

@@ -24,7 +24,7 @@ from psycopg import sql
 
 from bench.corpus import START, Corpus
 from bench.kafka_env import Offsets, Part, preload
-from bench.worker_proc import Process
+from bench.worker_proc import Process, running
 from services.common import codec
 from services.common.catalog import Catalog
 from services.sinks.storage.rows import rows_of
@@ -82,19 +82,12 @@ async def run_sink(part: Part, corpus: Corpus, snapshots: int, database_url: str
     sink = Process(["sink", "storage"], env, "PAGEWIRE_OBSERVE_STORAGE_SINK_PORT")
     topics = [catalog.name(name) for name in STORED_TOPICS]
     group = part.prefix + part.settings.storage.group
-    await sink.start()
-    try:
-        async with Offsets(part.settings) as offsets:
-            samples: list[tuple[float, int]] = []
-            stop_at = time.perf_counter() + DEADLINE
-            while not samples or (samples[-1][1] < total and samples[-1][0] < stop_at):
-                samples.append((time.perf_counter(), await offsets.committed(group, *topics)))
-                await asyncio.sleep(0.1)
-    finally:
-        code = await sink.stop()
-    if code != 0:
-        raise RuntimeError(f"storage sink exited with {code}:\n{sink.tail()}")
-    sink.remove_log()
+    async with running(sink), Offsets(part.settings) as offsets:
+        samples: list[tuple[float, int]] = []
+        stop_at = time.perf_counter() + DEADLINE
+        while not samples or (samples[-1][1] < total and samples[-1][0] < stop_at):
+            samples.append((time.perf_counter(), await offsets.committed(group, *topics)))
+            await asyncio.sleep(0.1)
     committed = [sample for sample in samples if sample[1] > 0]
     if len(committed) < 2:
         raise RuntimeError("the storage sink committed nothing (or everything at once)")

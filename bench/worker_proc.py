@@ -6,6 +6,8 @@ import signal
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -87,8 +89,27 @@ class Process:
             self.process.kill()
             return await self.process.wait()
 
+    async def finish(self) -> None:
+        """Stop; a non-zero exit raises with the log's tail, a clean one removes the log."""
+        code = await self.stop()
+        if code != 0:
+            raise RuntimeError(f"{' '.join(self.args)} exited with {code}:\n{self.tail()}")
+        self.remove_log()
+
     def tail(self, chars: int = 3000) -> str:
         return self.log.read_text(errors="replace")[-chars:]
 
     def remove_log(self) -> None:
         self.log.unlink(missing_ok=True)
+
+
+@asynccontextmanager
+async def running(process: Process) -> AsyncIterator[Process]:
+    """`process` started until ready; stopped afterwards, and a non-zero exit raised (finish)."""
+    await process.start()
+    try:
+        yield process
+    except BaseException:
+        await process.stop()
+        raise
+    await process.finish()
