@@ -61,7 +61,6 @@ class LocalKafka:
     def __init__(self, settings: LocalKafkaSettings) -> None:
         self.settings = settings
         self.version = kafka_version()
-        # a second broker (tests, a private cluster) can run the jars another home already downloaded
         self.libs = settings.jars or settings.home / f"kafka-{self.version}" / "libs"
         self.state = settings.home / "kafka"
         self.data = self.state / "data"
@@ -69,11 +68,16 @@ class LocalKafka:
         self.pid_file = self.state / "broker.pid"
         self.properties = self.state / "server.properties"
         self.bootstrap = f"localhost:{settings.port}"
+        # the broker this object started, reaped when it stops (a dropped running Popen warns)
+        self._process: subprocess.Popen[bytes] | None = None
 
     # -- public operations -------------------------------------------------------------------------
 
     def up(self) -> BrokerStatus:
         """Start the broker unless it runs; return once it answers Kafka requests."""
+        if self._process is not None and self._process.pid != self._running_pid():
+            self._process.wait(timeout=30)  # ours but killed: let it finish exiting (ports close), reap it
+            self._process = None
         current = self.status()
         if current.running:
             self._wait_until_answering()
@@ -117,12 +121,8 @@ class LocalKafka:
         pom_hash = hashlib.sha256(POM.read_bytes()).hexdigest()
         if stamp.exists() and stamp.read_text() == pom_hash:
             return
-        if self.settings.jars is not None:
-            # never download into (or wipe) a folder someone else owns: it must already be complete
-            raise BrokerError(
-                f"PAGEWIRE_LOCAL_KAFKA_JARS={self.libs} holds no complete download of Kafka {self.version}; "
-                "run `pagewire kafka up` once with that folder's PAGEWIRE_HOME, or unset the variable"
-            )
+        if self.settings.jars is not None:  # someone else's folder: never download into it, or wipe it
+            raise BrokerError(f"PAGEWIRE_LOCAL_KAFKA_JARS={self.libs} holds no complete Kafka {self.version}")
         mvn = shutil.which("mvn")
         if mvn is None:
             raise BrokerError(
@@ -192,6 +192,7 @@ class LocalKafka:
         )
         out.close()
         self.pid_file.write_text(str(process.pid))
+        self._process = process
         return process.pid
 
     def _java_command(self, java: str) -> list[str]:
@@ -237,6 +238,9 @@ class LocalKafka:
             os.kill(pid, signal.SIGKILL)
             while _alive(pid):
                 time.sleep(0.1)
+        if self._process is not None and self._process.pid == pid:
+            self._process.wait()
+            self._process = None
         self.pid_file.unlink(missing_ok=True)
 
 

@@ -41,6 +41,6 @@ def test_an_incomplete_jars_folder_is_refused_and_left_alone(tmp_path: Path) -> 
     libs.mkdir()
     (libs / "half.jar").write_bytes(b"jar")
     broker = LocalKafka(LocalKafkaSettings(home=tmp_path / "home", jars=libs))
-    with pytest.raises(BrokerError, match="holds no complete download of Kafka"):
+    with pytest.raises(BrokerError, match="holds no complete Kafka"):
         broker._ensure_jars()
     assert [path.name for path in libs.iterdir()] == ["half.jar"]
