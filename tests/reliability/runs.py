@@ -68,7 +68,7 @@ async def run_replay(
     faults: Mapping[str, Fault] | None = None,
 ) -> Outcome:
     """One run on fresh topics and databases; the plan's faults happen while the records are sent."""
-    await asyncio.to_thread(folder.mkdir)
+    await asyncio.to_thread(folder.mkdir, parents=True)
     async with (
         receiver() as chat,
         databases(folder, dialects) as targets,

@@ -104,6 +104,7 @@ async def pipeline(
     base_env: dict[str, str], folder: Path, receiver: Receiver, databases: Sequence[Target]
 ) -> AsyncIterator[Pipeline]:
     """Fresh topics under a prefix of their own, every process started and ready; all stopped after."""
+    await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
     prefix = f"{base_env['PAGEWIRE_TOPIC_PREFIX']}r{uuid.uuid4().hex[:6]}."
     env = {**base_env, **FAST, **FAST_TAKEOVER, "PAGEWIRE_TOPIC_PREFIX": prefix}
     env["PAGEWIRE_STATE_DIR"] = str(folder / "state")

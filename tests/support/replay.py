@@ -99,10 +99,24 @@ def step(walk: SiteWalk, rng: random.Random, serial: int) -> None:
 
 
 @dataclass(frozen=True)
+class Page:
+    """One snapshot's body as a saved page: its site and fetch time (what `pagewire produce` reads)."""
+
+    site: str
+    fetched_at: datetime
+    body: bytes
+
+    @property
+    def file_name(self) -> str:
+        return f"{self.fetched_at:%Y%m%dT%H%M%SZ}.txt"
+
+
+@dataclass(frozen=True)
 class Replay:
-    """The records to send in order, and how many of them are good, duplicated, late or poison."""
+    """The records to send in order, the pages among them, and how many are good, repeated, late, poison."""
 
     records: list[Record]
+    pages: list[Page]
     good: int
     duplicates: int
     late: int
@@ -117,18 +131,24 @@ def build_replay(seed: int, sites: int = 4, per_site: int = 60, *, poison: bool 
     order = [n for n in range(sites) for _ in range(per_site)]
     rng.shuffle(order)
     records: list[Record] = []
+    pages: list[Page] = []
     counts = {"good": 0, "duplicates": 0, "late": 0, "poison": 0}
+
+    def add(page: Page) -> None:
+        pages.append(page)
+        records.append(_record(page.site, page.body, page.fetched_at))
+
     for serial, n in enumerate(order):
         walk = walks[n]
         roll = rng.random()
         if roll < 0.06 and walk.last_body:
             walk.at += STEP  # the page did not change: the same bytes, fetched again
-            records.append(_record(walk.site, walk.last_body, walk.at))
+            add(Page(walk.site, walk.at, walk.last_body))
             counts["duplicates"] += 1
             continue
         if roll < 0.09 and walk.last_body:
             late = walk.at - STEP / 2  # an older fetch arriving after a newer one
-            records.append(_record(walk.site, render(walk).replace(b"Officials", b"Ministers"), late))
+            add(Page(walk.site, late, render(walk).replace(b"Officials", b"Ministers")))
             counts["late"] += 1
             continue
         if roll < 0.11 and poison:
@@ -137,9 +157,9 @@ def build_replay(seed: int, sites: int = 4, per_site: int = 60, *, poison: bool 
             continue
         step(walk, rng, serial)
         walk.last_body = render(walk)
-        records.append(_record(walk.site, walk.last_body, walk.at))
+        add(Page(walk.site, walk.at, walk.last_body))
         counts["good"] += 1
-    return Replay(records, **counts)
+    return Replay(records, pages, **counts)
 
 
 def _record(site: str, body: bytes, at: datetime) -> Record:
