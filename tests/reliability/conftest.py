@@ -18,7 +18,8 @@ class Figures:
     """What the suite proved, summed over its tests, printed by pytest_terminal_summary."""
 
     seed: int | None = None
-    kill_points: list[str] = field(default_factory=list)
+    kill_points: list[str] = field(default_factory=list)  # SIGKILL / kill -9, then a restart
+    outages: list[str] = field(default_factory=list)  # a dependency down or misbehaving for a while
     messages_compared: int = 0
     rows_compared: int = 0
     chat_requests_compared: int = 0
@@ -74,6 +75,9 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     write(f"kill points survived: {len(FIGURES.kill_points)}")
     for point in FIGURES.kill_points:
         write(f"  {point}")
+    write(f"outages survived: {len(FIGURES.outages)}")
+    for outage in FIGURES.outages:
+        write(f"  {outage}")
     figures = FIGURES
     write(f"messages compared: {figures.messages_compared} (identical repeats: {figures.repeats})")
     write(f"table rows compared: {figures.rows_compared}; chat requests: {figures.chat_requests_compared}")

@@ -44,6 +44,7 @@ class Outcome:
     chat: dict[str, list[Received]]
     prefix: str
     sent: list[tuple[int, int]] = field(default_factory=list)  # (partition, offset) of each record
+    stored: dict[str, dict[str, list[dict[str, Any]]]] = field(default_factory=dict)  # as wire messages
 
 
 @asynccontextmanager
@@ -114,6 +115,7 @@ async def run_replay(
             {path: chat.on(path) for path in (WEBHOOK_PATH, SLACK_PATH)},
             run.env["PAGEWIRE_TOPIC_PREFIX"],
             sent,
+            await run.stored(),
         )
 
 

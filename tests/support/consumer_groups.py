@@ -68,3 +68,12 @@ async def rewind(settings: KafkaSettings, group: str, catalog: Catalog, names: I
         await consumer.commit(dict.fromkeys(wanted, 0))
     finally:
         await consumer.stop()
+
+
+async def committed(settings: KafkaSettings, group: str, catalog: Catalog, names: Iterable[str]) -> int:
+    """The group's committed offsets on the catalog topics `names`, summed (0 where it committed none)."""
+    consumer = await _group_client(settings, group)
+    try:
+        return sum([(await consumer.committed(partition)) or 0 for partition in partitions(catalog, names)])
+    finally:
+        await consumer.stop()

@@ -2,25 +2,27 @@
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from services.common.catalog import Catalog, load_catalog
 from services.common.kafka import ensure_topics, read_to_end
 from services.common.settings import Settings
 from services.sinks.storage.connect import open_database
+from services.sinks.storage.database import Database
 from services.sinks.storage.sink import STORED_TOPICS
 from tests.support.alert_sink import FAST, write_destinations
 from tests.support.consumer_groups import wait_caught_up
 from tests.support.databases import Target
 from tests.support.processes import PagewireProcess
 from tests.support.receiver import Receiver
-from tests.support.storage import dump
+from tests.support.storage import dump, stored_messages
 from tests.support.worker import Worker
 
+_Read = TypeVar("_Read")
 WEBHOOK_PATH = "/hooks/ops-token-7f3a"
 SLACK_PATH = "/services/T07/B07/slack-token-9c2e"
 WEBHOOK_SECRET = "webhook-signing-secret-4d1b"
@@ -89,14 +91,19 @@ class Pipeline:
 
     async def tables(self) -> dict[str, dict[str, list[dict[str, Any]]]]:
         """Every table of every storage sink's database, by dialect."""
-        found = {}
-        for dialect, target in self.databases.items():
-            database = open_database(Settings.load({**self.env, "PAGEWIRE_DATABASE_URL": target.url}))
-            try:
-                found[dialect] = await dump(database)
-            finally:
-                await database.close()
-        return found
+        return {dialect: await self._read(dialect, dump) for dialect in self.databases}
+
+    async def stored(self) -> dict[str, dict[str, list[dict[str, Any]]]]:
+        """Every storage sink's tables read back as the wire messages they hold, by dialect."""
+        return {dialect: await self._read(dialect, stored_messages) for dialect in self.databases}
+
+    async def _read(self, dialect: str, read: Callable[[Database], Awaitable[_Read]]) -> _Read:
+        url = self.databases[dialect].url
+        database = open_database(Settings.load({**self.env, "PAGEWIRE_DATABASE_URL": url}))
+        try:
+            return await read(database)
+        finally:
+            await database.close()
 
 
 @asynccontextmanager
