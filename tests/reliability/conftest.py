@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from services.common.settings import Settings
 from tests.reliability.compare import Difference
+from tests.support.alert_sink import private_topics
 from tests.support.receiver import Receiver, receiver
 
 SEED_VARIABLE = "PAGEWIRE_FAULT_SEED"
@@ -56,6 +58,13 @@ def fault_seed() -> int:
 def figures() -> Figures:
     FIGURES.touched = True
     return FIGURES
+
+
+@pytest.fixture
+async def alert_env(kafka: Settings, test_env: dict[str, str]) -> AsyncIterator[dict[str, str]]:
+    """An alert sink's environment: fast retries, alerts/deliveries/deadletter topics of this test only."""
+    async with private_topics(test_env) as private:
+        yield private
 
 
 @pytest.fixture

@@ -1,16 +1,19 @@
-"""The alert sink when things go wrong: receivers down or refusing, bad alert messages, a restart."""
+"""Chat receivers down, refusing, slow or in a 429 storm: alerts are late, never lost, others unaffected."""
 
 import asyncio
 import base64
 import itertools
+from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
+import pytest
 
 from services.common import codec
 from services.common.catalog import load_catalog
 from services.common.settings import Settings
 from services.domain.instants import parse_instant
+from tests.reliability.conftest import Figures
 from tests.support.alert_sink import (
     by_destination,
     make_alert,
@@ -22,6 +25,30 @@ from tests.support.alert_sink import (
 from tests.support.consumer_groups import wait_caught_up
 from tests.support.receiver import HANG, Receiver, Reply, unused_port
 
+# what each test puts a destination through, for the suite's figures
+OUTAGES = {
+    "test_a_down_receiver_is_dead_lettered_at_the_deadline_while_others_get_everything_on_time": (
+        "chat receiver down past its 2s deadline: 3 alerts dead-lettered (deadline_exceeded), others on time"
+    ),
+    "test_a_receiver_that_comes_back_gets_the_alert_late_not_never": "chat receiver down 2s: delivered late",
+    "test_a_slow_receiver_and_a_429_storm_delay_alerts_without_losing_them": (
+        "chat receiver hanging past its timeout, and a storm of six 429s: delivered late"
+    ),
+    "test_a_stop_during_an_attempt_commits_nothing_and_the_alert_is_sent_again_after_restart": (
+        "alert sink stopped mid-attempt: sent again after restart with the same alert id"
+    ),
+}
+
+
+@pytest.fixture(autouse=True)
+def count(request: pytest.FixtureRequest, figures: Figures) -> Iterator[None]:
+    yield
+    if request.node.name in OUTAGES:
+        figures.outages.append(OUTAGES[request.node.name])
+    else:
+        figures.bad_inputs += 2  # the bad-message test: not JSON, and not an alert
+
+
 HEALTHY = "/hooks/healthy-token-2"
 GONE = "/hooks/gone-token-2"
 DOWN_TOKEN = "down-token-2"
@@ -32,9 +59,9 @@ def footer_id(body: bytes) -> str:
 
 
 async def test_a_down_receiver_is_dead_lettered_at_the_deadline_while_others_get_everything_on_time(
-    env: dict[str, str], chat: Receiver, tmp_path: Path
+    alert_env: dict[str, str], chat: Receiver, tmp_path: Path
 ) -> None:
-    settings = Settings.load(env)
+    settings = Settings.load(alert_env)
     urls = {
         "DOWN": f"http://127.0.0.1:{unused_port()}/hooks/{DOWN_TOKEN}",
         "GONE": chat.url(GONE),
@@ -100,9 +127,9 @@ async def test_a_down_receiver_is_dead_lettered_at_the_deadline_while_others_get
 
 
 async def test_a_receiver_that_comes_back_gets_the_alert_late_not_never(
-    env: dict[str, str], chat: Receiver, tmp_path: Path
+    alert_env: dict[str, str], chat: Receiver, tmp_path: Path
 ) -> None:
-    settings = Settings.load(env)
+    settings = Settings.load(alert_env)
     await chat.stop()
     alert = make_alert("back", 1)
     destinations = {"patient": {"kind": "mattermost", "url_env": "HEALTHY", "deadline": 20, "timeout": 2}}
@@ -119,9 +146,9 @@ async def test_a_receiver_that_comes_back_gets_the_alert_late_not_never(
 
 
 async def test_bad_messages_are_dead_lettered_once_and_a_restart_sends_nothing_again(
-    env: dict[str, str], chat: Receiver, tmp_path: Path
+    alert_env: dict[str, str], chat: Receiver, tmp_path: Path
 ) -> None:
-    settings = Settings.load(env)
+    settings = Settings.load(alert_env)
     good = [make_alert("restart", n) for n in range(5)]
     not_an_alert = orjson.dumps({"schema": "pagewire.alert/1", "alert_id": "xyz"})
     destinations = {
@@ -159,9 +186,9 @@ async def test_bad_messages_are_dead_lettered_once_and_a_restart_sends_nothing_a
 
 
 async def test_a_slow_receiver_and_a_429_storm_delay_alerts_without_losing_them(
-    env: dict[str, str], chat: Receiver, tmp_path: Path
+    alert_env: dict[str, str], chat: Receiver, tmp_path: Path
 ) -> None:
-    settings = Settings.load(env)
+    settings = Settings.load(alert_env)
     chat.script("/hooks/slow", HANG)  # longer than the 1s attempt timeout: abandoned, then retried
     chat.script("/hooks/storm", *[Reply(429, {"Retry-After": "0.3"}, b"rate_limited")] * 6)
     destinations: dict[str, dict[str, object]] = {
@@ -184,9 +211,9 @@ async def test_a_slow_receiver_and_a_429_storm_delay_alerts_without_losing_them(
 
 
 async def test_a_stop_during_an_attempt_commits_nothing_and_the_alert_is_sent_again_after_restart(
-    env: dict[str, str], chat: Receiver, tmp_path: Path
+    alert_env: dict[str, str], chat: Receiver, tmp_path: Path
 ) -> None:
-    settings = Settings.load(env)
+    settings = Settings.load(alert_env)
     chat.script("/hooks/held", HANG)
     destinations = {"held": {"kind": "mattermost", "url_env": "HELD", "timeout": 1}}
     chosen = targets(settings, tmp_path, destinations, {"HELD": chat.url("/hooks/held")})
