@@ -4,6 +4,7 @@ from pathlib import Path
 
 import click
 
+from services.common.paths import REPO_ROOT
 from services.common.settings import Settings
 
 
@@ -23,9 +24,9 @@ def command(settings: Settings, markdown: bool) -> None:
 
 def settings_table() -> str:
     """Every variable with its default (not the environment's value) and help, as a Markdown table."""
-    home = str(Path.home())
+    home, repo = str(Path.home()), str(REPO_ROOT) + "/"
     lines = ["| variable | default | meaning |", "|---|---|---|"]
     for variable, default, help_text in Settings.load({}).describe():
-        shown = default.replace(home, "~")
+        shown = default.replace(repo, "").replace(home, "~")  # the same table from any checkout
         lines.append(f"| `{variable}` | {f'`{shown}`' if shown else ''} | {help_text.replace('|', '/')} |")
     return "\n".join(lines) + "\n"
