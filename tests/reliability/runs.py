@@ -11,7 +11,7 @@ from services.common.kafka import producer
 from services.sinks.storage.tables import TABLES
 from tests.reliability.compare import Difference, compare_chat, compare_tables, compare_topic
 from tests.support.databases import Target, postgres_target, sqlite_target
-from tests.support.pipeline import SLACK_PATH, WEBHOOK_PATH, Pipeline, pipeline
+from tests.support.pipeline import CHATS, Chat, Pipeline, pipeline
 from tests.support.receiver import Received, receiver
 from tests.support.replay import Record
 
@@ -67,13 +67,16 @@ async def run_replay(
     *,
     dialects: Sequence[str] = ("sqlite", "postgresql"),
     faults: Mapping[str, Fault] | None = None,
+    chats: Mapping[str, Chat] = CHATS,
+    inspect: Fault | None = None,
 ) -> Outcome:
-    """One run on fresh topics and databases; the plan's faults happen while the records are sent."""
+    """One run on fresh topics and databases; the plan's faults happen while the records are sent, and
+    `inspect` looks at the settled pipeline before it stops."""
     await asyncio.to_thread(folder.mkdir, parents=True)
     async with (
         receiver() as chat,
         databases(folder, dialects) as targets,
-        pipeline(env, folder, chat, targets) as run,
+        pipeline(env, folder, chat, targets, chats) as run,
     ):
         sent: list[tuple[int, int]] = []
         progress = asyncio.Event()
@@ -106,13 +109,15 @@ async def run_replay(
         await asyncio.gather(send_all(), inject_all())
         await run.settle()
         await asyncio.sleep(2)  # room for a late re-send to reach the receiver
+        if inspect is not None:
+            await inspect(run)
         for name, process in run.processes().items():
             assert process.running, f"{name} is not running:\n{process.tail()}"
         assert [name for _, name in run.kills] == [point.fault for point in plan]
         return Outcome(
             await run.topics(),
             await run.tables(),
-            {path: chat.on(path) for path in (WEBHOOK_PATH, SLACK_PATH)},
+            {destination.path: chat.on(destination.path) for destination in chats.values()},
             run.env["PAGEWIRE_TOPIC_PREFIX"],
             sent,
             await run.stored(),

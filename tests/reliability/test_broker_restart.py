@@ -17,7 +17,7 @@ from services.common.settings import LocalKafkaSettings, Settings
 from services.localkafka.broker import LocalKafka
 from tests.reliability.conftest import Figures
 from tests.reliability.runs import Outcome, assert_same, databases, differences
-from tests.support.pipeline import SLACK_PATH, WEBHOOK_PATH, pipeline
+from tests.support.pipeline import CHATS, pipeline
 from tests.support.processes import PAGEWIRE
 from tests.support.receiver import receiver, unused_port
 from tests.support.replay import Page, build_replay
@@ -116,7 +116,7 @@ async def replay(
         return Outcome(
             await run.topics(),
             await run.tables(),
-            {path: chat.on(path) for path in (WEBHOOK_PATH, SLACK_PATH)},
+            {destination.path: chat.on(destination.path) for destination in CHATS.values()},
             run.env["PAGEWIRE_TOPIC_PREFIX"],
         )
 

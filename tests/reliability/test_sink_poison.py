@@ -16,7 +16,7 @@ from tests.reliability.conftest import Figures
 from tests.support.alerts import alert
 from tests.support.databases import sqlite_target
 from tests.support.kafka import send
-from tests.support.pipeline import DESTINATIONS, SLACK_PATH, WEBHOOK_PATH, pipeline
+from tests.support.pipeline import CHATS, pipeline
 from tests.support.storage import by_key, corpus, key_of, stored_messages
 
 Message = dict[str, Any]
@@ -102,15 +102,15 @@ async def test_poison_for_the_sinks_is_dead_lettered_with_its_reason_and_the_goo
     figures.notes.append(f"sink poison: {len(bad)} bad stored-topic messages, {len(bad_alerts)} bad alerts")
     # stored: every good message once; besides those sent, the alert sink's own delivery outcomes
     expected = by_key(good | {"alerts": good["alerts"] + alerts})
-    outcomes = [d for d in stored["alerts.deliveries"] if d["destination"] in DESTINATIONS]
+    outcomes = [d for d in stored["alerts.deliveries"] if d["destination"] in CHATS]
     stored["alerts.deliveries"] = [d for d in stored["alerts.deliveries"] if d not in outcomes]
     assert stored == expected
     alert_ids = {message["alert_id"] for message in good["alerts"] + alerts}
     assert sorted((d["alert_id"], d["destination"], d["outcome"]) for d in outcomes) == sorted(
-        (alert_id, destination, "delivered") for alert_id in alert_ids for destination in DESTINATIONS
+        (alert_id, destination, "delivered") for alert_id in alert_ids for destination in CHATS
     )
-    for path in (WEBHOOK_PATH, SLACK_PATH):
-        assert set(alert_requests(chat.on(path))) == alert_ids
+    for destination in CHATS.values():
+        assert set(alert_requests(chat.on(destination.path))) == alert_ids
     # dead-lettered: each bad message once, with its reason, key and original bytes
     letters = [orjson.loads(value) for _, value in topics["deadletter"]]
     from_storage = [(d["source"]["topic"], d["reason"]) for d in letters if d["stage"] == "store"]

@@ -2,7 +2,7 @@
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,10 +26,18 @@ _Read = TypeVar("_Read")
 WEBHOOK_PATH = "/hooks/ops-token-7f3a"
 SLACK_PATH = "/services/T07/B07/slack-token-9c2e"
 WEBHOOK_SECRET = "webhook-signing-secret-4d1b"
-DESTINATIONS = {
-    "ops": {"kind": "webhook", "url_env": "RELIABILITY_OPS_URL", "secret_env": "RELIABILITY_OPS_SECRET"},
-    "team": {"kind": "slack", "url_env": "RELIABILITY_TEAM_URL"},
-}
+
+
+@dataclass(frozen=True)
+class Chat:
+    """One alert destination: its kind, its path on the local receiver (the URL's token), its secret."""
+
+    kind: str
+    path: str
+    secret: str | None = None
+
+
+CHATS = {"ops": Chat("webhook", WEBHOOK_PATH, WEBHOOK_SECRET), "team": Chat("slack", SLACK_PATH)}
 # Faust reads these itself: a SIGKILLed worker's partitions move to its successor after 6s, not 60s
 FAST_TAKEOVER = {"BROKER_SESSION_TIMEOUT": "6", "BROKER_HEARTBEAT_INTERVAL": "1"}
 FAST_STORAGE = {
@@ -50,6 +58,7 @@ class Pipeline:
     alerts: PagewireProcess
     receiver: Receiver
     databases: dict[str, Target]
+    chats: Mapping[str, Chat]
     kills: list[tuple[int, str]] = field(default_factory=list)
 
     @property
@@ -76,7 +85,7 @@ class Pipeline:
         kafka, catalog = self.settings.kafka, self.catalog
         prefix = self.env["PAGEWIRE_TOPIC_PREFIX"]
         await wait_caught_up(kafka, f"{prefix}worker", catalog, ["snapshots.raw"], timeout)
-        for destination in DESTINATIONS:
+        for destination in self.chats:
             await wait_caught_up(kafka, f"{prefix}alerts-{destination}", catalog, ["alerts"], timeout)
         for dialect in self.storage:
             await wait_caught_up(kafka, f"{prefix}storage-{dialect}", catalog, STORED_TOPICS, timeout)
@@ -108,19 +117,26 @@ class Pipeline:
 
 @asynccontextmanager
 async def pipeline(
-    base_env: dict[str, str], folder: Path, receiver: Receiver, databases: Sequence[Target]
+    base_env: dict[str, str],
+    folder: Path,
+    receiver: Receiver,
+    databases: Sequence[Target],
+    chats: Mapping[str, Chat] = CHATS,
 ) -> AsyncIterator[Pipeline]:
     """Fresh topics under a prefix of their own, every process started and ready; all stopped after."""
     await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
     prefix = f"{base_env['PAGEWIRE_TOPIC_PREFIX']}r{uuid.uuid4().hex[:6]}."
     env = {**base_env, **FAST, **FAST_TAKEOVER, "PAGEWIRE_TOPIC_PREFIX": prefix}
     env["PAGEWIRE_STATE_DIR"] = str(folder / "state")
-    env["PAGEWIRE_ALERT_DESTINATIONS"] = str(write_destinations(folder, DESTINATIONS))
-    env |= {
-        "RELIABILITY_OPS_URL": receiver.url(WEBHOOK_PATH),
-        "RELIABILITY_OPS_SECRET": WEBHOOK_SECRET,
-        "RELIABILITY_TEAM_URL": receiver.url(SLACK_PATH),
-    }
+    destinations: dict[str, dict[str, str]] = {}
+    for name, chat in chats.items():
+        variable = f"RELIABILITY_{name.upper()}"
+        destinations[name] = {"kind": chat.kind, "url_env": f"{variable}_URL"}
+        env[f"{variable}_URL"] = receiver.url(chat.path)
+        if chat.secret is not None:
+            destinations[name]["secret_env"] = f"{variable}_SECRET"
+            env[f"{variable}_SECRET"] = chat.secret
+    env["PAGEWIRE_ALERT_DESTINATIONS"] = str(write_destinations(folder, destinations))
     await ensure_topics(Settings.load(env).kafka, load_catalog(prefix))
     storage = {
         target.dialect: PagewireProcess(
@@ -142,6 +158,7 @@ async def pipeline(
         PagewireProcess(("sink", "alerts"), env, folder / "alert-sink.log"),
         receiver,
         {target.dialect: target for target in databases},
+        chats,
     )
     async with AsyncExitStack() as stack:
         for process in run.processes().values():
