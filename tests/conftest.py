@@ -17,11 +17,19 @@ REPO = Path(__file__).resolve().parents[1]
 SEED = REPO / "samples" / "seed.txt"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "reliability: the fault-injection suite (tests/reliability), run by scripts/reliability"
+    )
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        # the fault-injection suite (tests/reliability) needs the same real services as tests/integration
+        # the fault-injection suite needs the same real services as tests/integration, and takes minutes
         if {"integration", "reliability"} & set(item.path.parts):
             item.add_marker(pytest.mark.integration)
+        if "reliability" in item.path.parts:
+            item.add_marker(pytest.mark.reliability)
 
 
 @pytest.fixture(scope="session")

@@ -43,6 +43,14 @@ class Figures:
 
 
 FIGURES = Figures()
+ELSEWHERE = (
+    "fuzzing, 300 examples per property: parser tests/unit/test_parse_fuzz.py, envelope decoder "
+    "tests/unit/test_envelope_fuzz.py",
+    "SSRF targets refused, also through redirects: tests/integration/test_producer_guard.py",
+    "alert sink SIGKILLed mid-delivery re-sends only that alert, same key: "
+    "tests/integration/alerts/test_alert_sink_process.py",
+    "storage outage on SQLite too: tests/integration/storage/test_storage_sink.py",
+)
 
 
 @pytest.fixture(scope="session")
@@ -94,3 +102,6 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     write(f"lost = {FIGURES.lost}, duplicated = {FIGURES.duplicated}")
     for note in FIGURES.notes:
         write(f"  {note}")
+    write("proven outside this suite (docs/reliability.md):")
+    for elsewhere in ELSEWHERE:
+        write(f"  {elsewhere}")
