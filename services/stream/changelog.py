@@ -78,7 +78,7 @@ class DeferredChangelog:
                 value=value,
                 partition=partition,
                 key_serializer=table.key_serializer,
-                value_serializer=table.value_serializer,
+                value_serializer="raw" if value is None else table.value_serializer,
                 callback=table._on_changelog_sent,  # RocksDB remembers the offsets it already holds
             )
 
@@ -103,3 +103,8 @@ class _HeldTable(faust.Table[Any, Any]):
         # the partition comes from the event being processed, so it is taken now, not at release time
         self.held.hold(self, self.partition_for_key(key), key, value)
         self._sensor_on_set(self, key, value)
+
+    def on_key_del(self, key: Any) -> None:
+        # a deletion is a tombstone (a None value) held in the same queue, so it keeps its place in order
+        self.held.hold(self, self.partition_for_key(key), key, None)
+        self._sensor_on_del(self, key)

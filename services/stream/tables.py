@@ -10,6 +10,7 @@ from services.domain.alert_engine import GroupState
 from services.domain.articles import ArticleState
 from services.domain.errors import SchemaError
 from services.domain.ticker import TickerState
+from services.domain.ticker_records import StoredTicker, chunk_key, load_record, plan_write
 from services.stream.changelog import DeferredChangelog
 
 Store = MutableMapping[str, Any]
@@ -51,30 +52,42 @@ class Tables:
             created: Store = changelog.table(app, name, partitions=partitions, help=help_text)
             return created
 
-        self.tickers = table("ticker", "TickerState per site|pair: last accepted row, last seen, history")
+        self.tickers = table("ticker", "TickerState per site|pair: small record, rate runs in site|pair#n")
         self.articles = table("article", "ArticleState per article_id: first seen and published revisions")
         self.alert_groups = table("alert-group", "alert GroupState per rule|site|pair: firing, cooldown")
         self.sites = table("site", "SiteEntry per site: its partition and every pair seen")
-        # key -> (the dict the table held, its TickerState): a state carries up to history_limit runs, and
-        # decoding them again on every observation cost more than the rest of the ticker stage. Valid only
-        # while the table holds that very dict object: a recovered or RocksDB-read value is a new object.
-        self._tickers_decoded: dict[str, tuple[dict[str, Any], TickerState]] = {}
+        # key -> the state as last read or written, with the record the table held for it: a state carries
+        # up to history_limit runs in chunks, and reading them again on every observation would cost more
+        # than the rest of the ticker stage. Valid while the table holds an equal record: every sighting
+        # changes the record (its counters), and chunks change only with it.
+        self._tickers_stored: dict[str, StoredTicker] = {}
 
     def ticker(self, key: str) -> TickerState | None:
-        data = self.tickers.get(key)
-        if data is None:
-            return None
-        decoded = self._tickers_decoded.get(key)
-        if decoded is not None and decoded[0] is data:
-            return decoded[1]
-        state = TickerState.from_dict(data)
-        self._tickers_decoded[key] = (data, state)
-        return state
+        stored = self._stored_ticker(key)
+        return None if stored is None else stored.state
 
     def set_ticker(self, key: str, state: TickerState) -> None:
-        data = state.to_dict()
-        self.tickers[key] = data
-        self._tickers_decoded[key] = (data, state)
+        """Chunks, then the record, then deletions: the order services.domain.ticker_records relies on."""
+        tickers = self.tickers
+        write = plan_write(self._stored_ticker(key), state, lambda number: chunk_key(key, number) in tickers)
+        for number, chunk in write.chunks:
+            tickers[chunk_key(key, number)] = chunk
+        if write.record is not None:
+            tickers[key] = write.record
+        for number in write.dropped:
+            del tickers[chunk_key(key, number)]
+        self._tickers_stored[key] = write.stored
+
+    def _stored_ticker(self, key: str) -> StoredTicker | None:
+        record = self.tickers.get(key)
+        if record is None:
+            return None
+        stored = self._tickers_stored.get(key)
+        if stored is not None and (stored.record is record or stored.record == record):
+            return stored
+        stored = load_record(record, lambda number: self.tickers.get(chunk_key(key, number)))
+        self._tickers_stored[key] = stored
+        return stored
 
     def article(self, article_id: str) -> ArticleState | None:
         data = self.articles.get(article_id)

@@ -13,9 +13,13 @@ class ChangelogTopic:
 
     def __init__(self) -> None:
         self.written: list[tuple[Any, Any, int | None]] = []
+        self.serializers: list[Any] = []
 
-    async def send(self, *, key: Any, value: Any, partition: int | None, **_: Any) -> None:
+    async def send(
+        self, *, key: Any, value: Any, partition: int | None, value_serializer: Any = None, **_: Any
+    ) -> None:
         self.written.append((key, value, partition))
+        self.serializers.append(value_serializer)
 
 
 class Table:
@@ -94,3 +98,15 @@ async def test_outputs_that_could_not_be_sent_fail_the_release() -> None:
     with pytest.raises(RuntimeError, match="outputs not sent"):
         await queue.release_all()
     assert table.changelog_topic.written == []
+
+
+async def test_a_deletion_is_held_in_order_and_written_as_a_tombstone() -> None:
+    queue, table = DeferredChangelog(), Table()
+    queue.hold(table, 3, "KGS#0", {"runs": []})
+    queue.hold(table, 3, "KGS", "a1")
+    queue.hold(table, 3, "KGS#0", None)
+    queue.seal().set_result([acknowledged()])
+    await queue.release_ready()
+    assert table.changelog_topic.written == [("KGS#0", {"runs": []}, 3), ("KGS", "a1", 3), ("KGS#0", None, 3)]
+    # a None value goes out as Kafka's null (a tombstone), not as the JSON text null
+    assert table.changelog_topic.serializers == ["json", "json", "raw"]
