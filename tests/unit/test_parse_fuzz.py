@@ -127,3 +127,24 @@ def test_any_html_gives_a_page(pieces: list[str]) -> None:
         assert isinstance(parse_page(body, "text/html", "utf-8"), ParsedPage)
     except ParseError as error:
         assert error.reason in {"undecodable_body", "binary_body", "empty_body"}
+
+
+real_charsets = st.sampled_from(["utf-8", "utf-16", "utf-16-le", "cp1251", "koi8-r", "latin-1", "cp1252"])
+
+
+@QUICKLY
+@given(
+    lines=st.lists(page_lines, max_size=40), written=real_charsets, declared=real_charsets, html=st.booleans()
+)
+def test_text_written_in_one_charset_and_declared_as_another_gives_a_page_or_a_parse_error(
+    lines: list[str], written: str, declared: str, html: bool
+) -> None:
+    text = "\n".join(lines) + "\nКыргызстан Подписал Соглашение\n"
+    body = (f"<html><body><p>{text}</p>" if html else text).encode(written, errors="replace")
+    if written == declared:  # an honest label always reads
+        assert isinstance(parse_page(body, "text/html" if html else "text/plain", declared), ParsedPage)
+        return
+    try:
+        assert isinstance(parse_page(body, "text/html" if html else "text/plain", declared), ParsedPage)
+    except ParseError as error:
+        assert error.reason in {"charset_mismatch", "undecodable_body", "binary_body", "empty_body"}
