@@ -18,7 +18,7 @@ from tests.support.replay import Record
 # bursts of snapshots sent back to back, then a pause: faults land both while every stage is busy
 # (the state and outputs of many events in flight) and while it is idle
 BURST = 30
-PAUSE = 2.0
+PAUSE = 1.5
 Fault = Callable[[Pipeline], Awaitable[None]]
 
 
@@ -108,7 +108,7 @@ async def run_replay(
 
         await asyncio.gather(send_all(), inject_all())
         await run.settle()
-        await asyncio.sleep(2)  # room for a late re-send to reach the receiver
+        await asyncio.sleep(1)  # room for a late re-send to reach the receiver
         if inspect is not None:
             await inspect(run)
         for name, process in run.processes().items():

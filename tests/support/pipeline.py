@@ -162,8 +162,8 @@ async def pipeline(
     )
     async with AsyncExitStack() as stack:
         for process in run.processes().values():
-            await process.start()
             stack.push_async_callback(_stop, process)
+        await asyncio.gather(*(process.start() for process in run.processes().values()))
         yield run
 
 
