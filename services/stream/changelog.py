@@ -1,13 +1,12 @@
-"""Table changes reach their changelog only once the outputs of the event that made them are on Kafka.
+"""Table changes reach their changelog only once the outputs of the event that made them are on Kafka."""
 
-Faust writes a table's changelog as soon as a key is set. After a crash the recovered tables then know
-events whose outputs never reached Kafka: reprocessed from the last committed offset, such an event is a
-duplicate or late for its (site, pair) or article, and its rows, deltas, articles and alerts are lost
-for good. So every change is held, in write order, until the outputs of its event are acknowledged;
-a crash before that recovers the state from before the event, and reprocessing emits the same outputs
-again (byte-identical, since outputs are a function of input and state). Held changes are released
-after each event when ready, and all of them before Faust commits offsets (the producer's flush).
-"""
+# Faust writes a table's changelog as soon as a key is set. After a crash the recovered tables then know
+# events whose outputs never reached Kafka: reprocessed from the last committed offset, such an event is a
+# duplicate or late for its (site, pair) or article, and its rows, deltas, articles and alerts are lost
+# for good. So every change is held, in write order, until the outputs of its event are acknowledged;
+# a crash before that recovers the state from before the event, and reprocessing emits the same outputs
+# again (byte-identical, since outputs are a function of input and state). Held changes are released
+# after each event when ready, and all of them before Faust commits offsets (the producer's flush).
 
 import asyncio
 from collections import deque

@@ -1,8 +1,7 @@
-"""A broker killed and restarted mid-replay: producers, worker and sinks reconnect and catch up, nothing lost.
+"""A broker killed -9 and restarted mid-replay: producers, worker and sinks reconnect, nothing is lost."""
 
-The broker is a private one (services/localkafka under a temporary PAGEWIRE_HOME, on free ports, running
-the jars the shared broker's home already downloaded): the shared broker at localhost:9092 is never touched.
-"""
+# The broker is a private one (services/localkafka under a temporary PAGEWIRE_HOME, on free ports, running
+# the jars the shared broker's home already downloaded): the shared broker at localhost:9092 is never touched.
 
 import asyncio
 import os

@@ -1,5 +1,6 @@
-"""Security as tests: no secret leaks, page text is inert in every chat, SQL takes values as parameters,
-and the HTTP endpoints serve metrics and health only. (SSRF: tests/integration/test_producer_guard.py.)"""
+"""Security as tests: no secret leaks, inert page text in chat, parameterised SQL, only probes served."""
+
+# SSRF (also through redirects) is proven in tests/integration/test_producer_guard.py.
 
 import ast
 import asyncio
