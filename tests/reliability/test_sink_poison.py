@@ -17,6 +17,7 @@ from tests.support.alerts import alert
 from tests.support.databases import sqlite_target
 from tests.support.kafka import send
 from tests.support.pipeline import CHATS, pipeline
+from tests.support.receiver import Receiver
 from tests.support.storage import by_key, corpus, key_of, stored_messages
 
 Message = dict[str, Any]
@@ -66,7 +67,7 @@ def alert_poison(good: Message) -> list[tuple[bytes | None, str]]:
 
 @pytest.mark.timeout(300)
 async def test_poison_for_the_sinks_is_dead_lettered_with_its_reason_and_the_good_messages_all_land(
-    kafka: Settings, test_env: dict[str, str], tmp_path: Path, chat: Any, figures: Figures
+    kafka: Settings, test_env: dict[str, str], tmp_path: Path, chat: Receiver, figures: Figures
 ) -> None:
     good = corpus()
     bad = storage_poison(good)
