@@ -13,8 +13,6 @@ def read_data_file(path: Path, what: str) -> dict[str, Any]:
     """The file's top-level mapping; every problem is a ConfigError naming `what` and the file."""
     try:
         text = path.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise ConfigError(f"{what} file not found: {path}") from exc
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read {what}: {exc.strerror or exc}") from exc
     suffix = path.suffix.lower()

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from services.common import codec
-from services.common.deadletter import deadletter_key, deadletter_message
+from services.common.deadletter import deadletter_key, deadletter_of
 from services.common.logging import redact
 from services.common.metrics import DEADLETTERED, PARSE_ERRORS
 from services.domain.errors import PagewireError
@@ -68,17 +68,8 @@ class DeadLetters:
         else:
             log.error("snapshot dead-lettered after an unexpected error", exc_info=error, extra=where)
         try:
-            message = deadletter_message(
-                stage=stage,
-                reason=reason,
-                error=text,
-                topic=record.topic,
-                partition=record.partition,
-                offset=record.offset,
-                key=record.key,
-                value=record.value,
-                now=datetime.now(UTC),  # the schema's event_time: when it was dead-lettered
-            )
+            # the schema's event_time: when it was dead-lettered
+            message = deadletter_of(record, stage=stage, reason=reason, error=text, now=datetime.now(UTC))
             self._outputs.send_raw("deadletter", deadletter_key(record.key, stage), codec.encode(message))
         except Exception:
             log.exception("could not send a dead letter", extra=where)

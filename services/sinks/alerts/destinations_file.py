@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from services.common.data_file import read_data_file
+from services.common.datafile import read_data_file
 from services.common.logging import register_secret
 from services.common.settings import AlertSinkSettings, Secret
 from services.domain.alert_destinations import DeliveryLimits, Destination, SecretSource, load_destinations
