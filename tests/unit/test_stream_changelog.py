@@ -1,25 +1,46 @@
 """The worker's held changelog: a table change is written only after its event's outputs are acknowledged."""
 
 import asyncio
+import json
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from aiokafka.structs import RecordMetadata, TopicPartition
 
 from services.stream.changelog import DeferredChangelog
 
 
 class ChangelogTopic:
-    """Where a table's changelog records go; records what was written, in order."""
+    """A table's changelog topic: what was written to it, decoded, in order."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.written: list[tuple[Any, Any, int | None]] = []
+        self.raw_values: list[bytes | None] = []
+
+    def get_topic_name(self) -> str:
+        return self.name
+
+
+class Producer:
+    """The app's producer: records every send on its topic's fake and acknowledges it at once."""
 
     def __init__(self) -> None:
-        self.written: list[tuple[Any, Any, int | None]] = []
-        self.serializers: list[Any] = []
+        self.topics: dict[str, ChangelogTopic] = {}
+        self.offset = 0
 
     async def send(
-        self, *, key: Any, value: Any, partition: int | None, value_serializer: Any = None, **_: Any
-    ) -> None:
-        self.written.append((key, value, partition))
-        self.serializers.append(value_serializer)
+        self, topic: str, key: bytes, value: bytes | None, partition: int | None, *_: Any
+    ) -> "asyncio.Future[Any]":
+        changelog = self.topics[topic]
+        changelog.written.append((json.loads(key), None if value is None else json.loads(value), partition))
+        changelog.raw_values.append(value)
+        self.offset += 1
+        sent: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        where = TopicPartition(topic, partition or 0)
+        sent.set_result(RecordMetadata(topic, where.partition, where, self.offset, -1, -1, 0))
+        return sent
 
 
 class Table:
@@ -27,11 +48,15 @@ class Table:
 
     key_serializer = value_serializer = "json"
 
-    def __init__(self) -> None:
-        self.changelog_topic = ChangelogTopic()
+    def __init__(self, producer: Producer | None = None) -> None:
+        self.changelog_topic = ChangelogTopic(f"table-{id(self)}-changelog")
+        producer = producer or Producer()
+        producer.topics[self.changelog_topic.name] = self.changelog_topic
+        self.app = SimpleNamespace(producer=producer)
+        self.persisted: list[int] = []
 
-    def _on_changelog_sent(self, _: Any) -> None:
-        pass
+    def _on_changelog_sent(self, sent: "asyncio.Future[Any]") -> None:
+        self.persisted.append(sent.result().offset)
 
 
 def event(queue: DeferredChangelog, table: Table, *changes: tuple[str, str]) -> "asyncio.Future[Any]":
@@ -109,4 +134,6 @@ async def test_a_deletion_is_held_in_order_and_written_as_a_tombstone() -> None:
     await queue.release_ready()
     assert table.changelog_topic.written == [("KGS#0", {"runs": []}, 3), ("KGS", "a1", 3), ("KGS#0", None, 3)]
     # a None value goes out as Kafka's null (a tombstone), not as the JSON text null
-    assert table.changelog_topic.serializers == ["json", "json", "raw"]
+    assert table.changelog_topic.raw_values == [b'{"runs":[]}', b'"a1"', None]
+    await asyncio.sleep(0)  # done callbacks run on the next turn of the loop
+    assert table.persisted == [1, 2, 3]  # what RocksDB is told it holds
