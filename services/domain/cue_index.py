@@ -13,7 +13,7 @@ other non-ASCII letters ('türkiye') are left to the full scan on texts that are
 
 import re
 from bisect import bisect_left
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 _WORD = re.compile(r"\w+")
@@ -31,6 +31,17 @@ class CueHeads:
     exotic: bool = False
 
 
+def cue_head(cue: str) -> tuple[str, bool] | None:
+    """One cue's folded first word and whether it is the stem of a one-word wildcard cue ('invest*');
+    None for a cue written with other non-ASCII letters, or one the index cannot place (see cue_heads)."""
+    wildcard = cue.endswith("*")
+    stem = cue[:-1] if wildcard else cue
+    head = _WORD.match(stem) if stem.isascii() else None
+    if head is None:
+        return None
+    return head.group().lower(), wildcard and head.end() == len(stem)
+
+
 def cue_heads(cues: Iterable[str]) -> CueHeads | None:
     """The heads of `cues` as written in the taxonomy ('*' = any ending), or None when the index can't tell
     where they start (a cue opening with a non-word character, or written with one of the twins); such
@@ -39,21 +50,17 @@ def cue_heads(cues: Iterable[str]) -> CueHeads | None:
     stems: list[str] = []
     exotic = False
     for cue in cues:
-        wildcard = cue.endswith("*")
-        stem = cue[:-1] if wildcard else cue
+        stem = cue.removesuffix("*")
         if not stem.isascii():
             if stem != stem.translate(_TWINS):
                 return None
             exotic = True
             continue
-        head = _WORD.match(stem)
+        head = cue_head(cue)
         if head is None:
             return None
-        first = head.group().lower()
-        if wildcard and head.end() == len(stem):
-            stems.append(first)
-        else:
-            words.add(first)
+        first, is_stem = head
+        (stems.append if is_stem else words.add)(first)
     return CueHeads(frozenset(words), tuple(sorted(set(stems))), exotic)
 
 
@@ -75,8 +82,31 @@ class WordIndex:
             self._words = frozenset(self._starts)
         self._sorted: list[str] | None = None
 
+    def may_start(self, heads: CueHeads | None) -> bool:
+        """Whether a cue of `heads` can start anywhere in the text; True when only a full scan can tell.
+
+        Cheaper than `starts`: most rules have no cue word in an article, and this says so without
+        building anything."""
+        if heads is None or (heads.exotic and not self._ascii):
+            return True
+        if not heads.words.isdisjoint(self._words):
+            return True
+        if heads.stems:
+            if self._sorted is None:
+                self._sorted = sorted(self._words)
+            for stem in heads.stems:
+                at = bisect_left(self._sorted, stem)
+                if at < len(self._sorted) and self._sorted[at].startswith(stem):
+                    return True
+        return False
+
     def starts(self, heads: CueHeads) -> list[int] | None:
         """Every position where a word of `heads` starts, ascending; None when only a full scan can tell."""
+        found = self.word_starts(heads)
+        return None if found is None else [start for start, _ in found]
+
+    def word_starts(self, heads: CueHeads) -> list[tuple[int, str]] | None:
+        """(position, folded word) wherever a word of `heads` starts, ascending; None: full scan only."""
         if heads.exotic and not self._ascii:
             return None
         words = heads.words & self._words
@@ -88,9 +118,9 @@ class WordIndex:
                 while at < len(self._sorted) and self._sorted[at].startswith(stem):
                     words |= {self._sorted[at]}
                     at += 1
-        found: list[int] = []
+        found: list[tuple[int, str]] = []
         for word in words:
-            found.extend(self._word_starts(word))
+            found.extend((start, word) for start in self._word_starts(word))
         return sorted(found)
 
     def _word_starts(self, word: str) -> list[int]:
@@ -113,6 +143,27 @@ _NON_WORD_TO_SPACE = {code: " " for code in range(128) if chr(code) not in _WORD
 def _is_word(char: str) -> bool:
     """\\w on ASCII: letters, digits, underscore."""
     return char in _WORD_CHARACTERS
+
+
+def find_all_narrowed(
+    narrowed: Callable[[str], re.Pattern[str] | None], text: str, starts: list[tuple[int, str]]
+) -> list[re.Match[str]]:
+    """`find_all`, trying at each start only the cues that can begin with the word there: `narrowed(word)`
+    is the pattern's alternation cut down to them, in the same order and with the same group names.
+    A cue whose first word differs from the word at a position cannot match there (the cue's word is
+    followed by a non-word character, or is the whole cue), and an ordered alternation takes the first
+    alternative that matches, so dropping the ones that fail anyway changes no match."""
+    matches: list[re.Match[str]] = []
+    end = 0
+    for start, word in starts:
+        if start < end:
+            continue
+        pattern = narrowed(word)
+        found = None if pattern is None else pattern.match(text, start)
+        if found is not None:
+            matches.append(found)
+            end = found.end()
+    return matches
 
 
 def find_all(pattern: re.Pattern[str], text: str, starts: list[int]) -> list[re.Match[str]]:

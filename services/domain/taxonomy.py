@@ -2,16 +2,17 @@
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from services.domain.cue_index import CueHeads, WordIndex, cue_heads, find_all
+from services.domain.cue_index import CueHeads, WordIndex, cue_head, cue_heads, find_all, find_all_narrowed
 from services.domain.errors import ConfigError
 from services.domain.typography import fold_typography
 
 FAMILIES = ("countries", "subjects")
 Where = Literal["title", "body"]
 _SLUG = re.compile(r"^[a-z0-9-]+$")
+_NARROWED_CACHE = 4096  # narrowed patterns kept per rule
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,11 @@ class LabelRule:
     ignore: re.Pattern[str] | None
     heads: CueHeads | None = None  # where cues can start (cue_index); None: scan every position
     ignore_heads: CueHeads | None = None
+    # per cue, in pattern order: its group in the alternation and its head (cue_index.cue_head), so a
+    # position is tried only against the cues that can start with the word there
+    alternatives: tuple[str, ...] = ()
+    cue_heads: tuple[tuple[str, bool] | None, ...] = ()
+    _narrowed: dict[str, re.Pattern[str] | None] = field(default_factory=dict, compare=False, repr=False)
 
     def matches(self, text: str, index: WordIndex | None = None) -> list[tuple[int, str]]:
         """(position, cue) for each non-overlapping match in typography-folded text.
@@ -78,11 +84,33 @@ class LabelRule:
         """
         if self.ignore is not None:
             text = self._blank_ignored(text, index)
-        starts = None if index is None or self.heads is None else index.starts(self.heads)
-        found: Iterable[re.Match[str]] = (
-            self.pattern.finditer(text) if starts is None else find_all(self.pattern, text, starts)
-        )
+        found: Iterable[re.Match[str]]
+        if index is None or self.heads is None:
+            found = self.pattern.finditer(text)
+        elif not self.alternatives:
+            starts = index.starts(self.heads)
+            found = self.pattern.finditer(text) if starts is None else find_all(self.pattern, text, starts)
+        else:
+            word_starts = index.word_starts(self.heads)
+            found = (
+                self.pattern.finditer(text)
+                if word_starts is None
+                else find_all_narrowed(self._narrow, text, word_starts)
+            )
         return [(match.start(), self.cues[int(str(match.lastgroup)[1:])]) for match in found]
+
+    def _narrow(self, word: str) -> re.Pattern[str] | None:
+        """The pattern with only the cues that can start with `word` (None: none can), compiled once."""
+        if word not in self._narrowed:
+            if len(self._narrowed) >= _NARROWED_CACHE:
+                self._narrowed.clear()  # words that only start like a stem are unbounded in number
+            chosen = [
+                alternative
+                for alternative, head in zip(self.alternatives, self.cue_heads, strict=True)
+                if head is not None and (word.startswith(head[0]) if head[1] else word == head[0])
+            ]
+            self._narrowed[word] = _alternation(chosen) if chosen else None
+        return self._narrowed[word]
 
     def _blank_ignored(self, text: str, index: WordIndex | None) -> str:
         """Ignored phrases become spaces of the same length, so positions and words elsewhere stay."""
@@ -123,6 +151,8 @@ class Taxonomy:
             cues: list[CueMatch] = []
             score = 0.0
             for text, where, weight, index in parts:
+                if index is not None and not index.may_start(rule.heads):
+                    continue  # no cue can start in this part: the rule finds nothing here
                 counts: dict[str, int] = {}
                 for _, cue in rule.matches(text, index):
                     counts[cue] = counts.get(cue, 0) + 1
@@ -174,20 +204,26 @@ def _rule(where: str, slug: str, entry: Any) -> LabelRule:
     names = [cue for cue, _ in cues]
     if len(set(names)) != len(names):
         raise ConfigError(f"taxonomy: {where}: a cue is listed twice")
-    alternatives = "|".join(
+    alternatives = tuple(
         f"(?P<c{index}>{_cue_regex(cue, folded)})" for index, (cue, folded) in enumerate(cues)
     )
     ignore = _cue_list(where, entry, "ignore")
-    ignore_pattern = "|".join(_cue_regex(phrase, True) for phrase in ignore)
     return LabelRule(
         slug=slug,
         name=entry["name"],
         cues=tuple(names),
-        pattern=re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)"),
-        ignore=re.compile(rf"(?<!\w)(?:{ignore_pattern})(?!\w)") if ignore else None,
+        pattern=_alternation(alternatives),
+        ignore=_alternation([_cue_regex(phrase, True) for phrase in ignore]) if ignore else None,
         heads=cue_heads(names),
         ignore_heads=cue_heads(ignore) if ignore else None,
+        alternatives=alternatives,
+        cue_heads=tuple(cue_head(name) for name in names),
     )
+
+
+def _alternation(alternatives: Sequence[str]) -> re.Pattern[str]:
+    """Whole words and phrases only: no word character right before or after a match."""
+    return re.compile(rf"(?<!\w)(?:{'|'.join(alternatives)})(?!\w)")
 
 
 def _cue_list(where: str, entry: Mapping[str, Any], field: str) -> list[str]:
