@@ -18,7 +18,7 @@ Semantics, per group (rule|site|pair):
 
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final, Literal
 
@@ -26,6 +26,7 @@ from services.domain.alert_readings import Position, Reading, applies, event_kin
 from services.domain.alert_rules import Rule
 from services.domain.decimals import decimal_text
 from services.domain.errors import SchemaError
+from services.domain.evolve import evolve
 from services.domain.instants import format_instant, parse_instant
 
 ALERT: Final = "pagewire.alert/1"
@@ -128,7 +129,7 @@ def evaluate(rules: Sequence[Rule], event: Mapping[str, Any], states: Mapping[st
         live.append((rule, key, state, read(rule, event)))
     worst = _worst_tripping(live)
     for rule, key, state, reading in live:
-        seen = replace(state, seen=position)
+        seen = evolve(state, seen=position)
         outcome, updates[key] = _decide(rule, key, seen, reading, worst, at, event)
         if outcome is not None:
             outcomes.append(outcome)
@@ -163,10 +164,10 @@ def _decide(
         if state.firing and state.last_fired is not None and at - state.last_fired < rule.cooldown:
             return Outcome("suppressed", key, rule.name), state
         alert = _alert(rule, key, "firing", reading, event)
-        return Outcome("fired", key, rule.name, alert), replace(state, firing=True, last_fired=at)
+        return Outcome("fired", key, rule.name, alert), evolve(state, firing=True, last_fired=at)
     if state.firing:
         alert = _alert(rule, key, "resolved", reading, event)
-        return Outcome("resolved", key, rule.name, alert), replace(state, firing=False)
+        return Outcome("resolved", key, rule.name, alert), evolve(state, firing=False)
     return (Outcome("rounding", key, rule.name) if reading.rounding else None), state
 
 

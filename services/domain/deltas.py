@@ -1,5 +1,7 @@
 """Rate deltas: the Decimal math of one accepted rate change and its moves over look-back windows."""
 
+import itertools
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -101,11 +103,17 @@ def window_move(history: Sequence[RateRun], rate: str, at: datetime, length: tim
     The new observation itself is not in `history`; with no earlier run inside, the window is None.
     """
     start = at - length
-    for run in history:
+    # runs never overlap and are in time order, so their ends ascend: every run before the first one that
+    # ends inside the window ended before it, and the scan can start there
+    for run in itertools.islice(history, bisect_left(history, start, key=_until), None):
         if run.since <= at and run.until >= start:
             change, change_pct, ticks = move(run.rate, rate)
             return WindowMove(run.rate, max(run.since, start), change, change_pct, ticks)
     return None
+
+
+def _until(run: RateRun) -> datetime:
+    return run.until
 
 
 def window_moves(

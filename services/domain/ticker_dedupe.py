@@ -1,11 +1,12 @@
 """The ticker dedupe rule: what one observation of a (site, pair) does to its state and what it emits."""
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
 from services.domain.decimals import parse_decimal
 from services.domain.deltas import RateDelta, RateReading, RateRun, compute_delta
+from services.domain.evolve import evolve
 from services.domain.staleness import StalenessEvent, detect_recovery, detect_stale
 from services.domain.stream_rules import StreamRules
 from services.domain.ticker import TickerObservation, TickerState, ticker_key
@@ -60,7 +61,7 @@ def observe_ticker(
         raise ValueError(f"observation of {observation.key} given the state of {other}")
     moment = observation.event_time
     if moment < state.accepted_at:
-        return TickerOutcome(Outcome.LATE, "older_than_accepted", replace(state, late=state.late + 1))
+        return TickerOutcome(Outcome.LATE, "older_than_accepted", evolve(state, late=state.late + 1))
     recovered = detect_recovery(
         site=state.site,
         pair=state.pair,
@@ -71,13 +72,13 @@ def observe_ticker(
         stale_after=rules.stale_after,
     )
     if same_values(state, observation):
-        counted = replace(state, duplicates=state.duplicates + 1)
+        counted = evolve(state, duplicates=state.duplicates + 1)
         if moment <= state.last_seen:
             return TickerOutcome(Outcome.DUPLICATE, "not_newer_than_last_seen", counted)
         refreshed = _seen(counted, observation, _extend_current_run(state.history, moment))
         return TickerOutcome(Outcome.DUPLICATE, "refreshed", refreshed, recovered=recovered)
     if moment < state.last_seen:
-        return TickerOutcome(Outcome.LATE, "superseded", replace(state, late=state.late + 1))
+        return TickerOutcome(Outcome.LATE, "superseded", evolve(state, late=state.late + 1))
     rate_changed = parse_decimal(observation.rate) != parse_decimal(state.rate)
     delta = None
     if rate_changed:
@@ -93,7 +94,7 @@ def observe_ticker(
         history = (*state.history, RateRun(observation.rate, moment, moment))
     else:
         history = _extend_current_run(state.history, moment)
-    accepted = replace(
+    accepted = evolve(
         _seen(state, observation, _bounded(history, moment, rules)),
         rate=observation.rate,
         change_pct=observation.change_pct,
@@ -117,7 +118,7 @@ def check_staleness(
         now=now,
         stale_after=rules.stale_after,
     )
-    return (state, None) if event is None else (replace(state, stale_since=now), event)
+    return (state, None) if event is None else (evolve(state, stale_since=now), event)
 
 
 def _first_state(observation: TickerObservation) -> TickerState:
@@ -137,7 +138,7 @@ def _first_state(observation: TickerObservation) -> TickerState:
 
 def _seen(state: TickerState, observation: TickerObservation, history: tuple[RateRun, ...]) -> TickerState:
     """The state after a sighting newer than last_seen: live again, with the given history."""
-    return replace(
+    return evolve(
         state,
         last_seen=observation.event_time,
         last_seen_snapshot_id=observation.snapshot_id,
@@ -147,7 +148,8 @@ def _seen(state: TickerState, observation: TickerObservation, history: tuple[Rat
 
 
 def _extend_current_run(history: tuple[RateRun, ...], moment: datetime) -> tuple[RateRun, ...]:
-    return (*history[:-1], replace(history[-1], until=moment))
+    current = history[-1]
+    return (*history[:-1], RateRun(current.rate, current.since, moment))
 
 
 def _bounded(history: tuple[RateRun, ...], now: datetime, rules: StreamRules) -> tuple[RateRun, ...]:

@@ -3,7 +3,10 @@
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
+
+from prometheus_client import Counter, Gauge
 
 from services.common import codec
 from services.common.metrics import (
@@ -43,6 +46,17 @@ from services.stream.tables import SiteEntry, Tables
 STAGES = ("decode", "parse", "ticker", "alerts", "articles", "staleness")
 
 
+@dataclass(frozen=True)
+class PairMetrics:
+    """One (site, pair)'s children of the ticker metrics."""
+
+    seen: Counter
+    unique: Counter
+    late: Counter
+    deltas: Counter
+    last_observation: Gauge
+
+
 class SnapshotStage:
     """Processes one snapshots.raw record to the end, synchronously: no await between reading a table
     key and writing it back, so the staleness agent never interleaves with half an update."""
@@ -72,6 +86,7 @@ class SnapshotStage:
         # some other writer, and is refused here as the producer would have refused it
         self._max_body_bytes = max_body_bytes
         self._stage_seconds = {stage: STAGE_SECONDS.labels(stage=stage) for stage in STAGES}
+        self._pair_metrics: dict[tuple[str, str], PairMetrics] = {}
         self._current = "decode"
 
     def handle(self, record: RawRecord) -> None:
@@ -114,18 +129,18 @@ class SnapshotStage:
             outcome = observe_ticker(state, row, self._rules)
             if outcome.state != state:
                 self._tables.set_ticker(row.key, outcome.state)
-            labels = {"site": row.site, "pair": row.pair}
-            TICKER_ROWS_SEEN.labels(**labels).inc()
-            LAST_OBSERVATION.labels(**labels).set(outcome.state.last_seen.timestamp())
+            metrics = self._metrics_of(row.site, row.pair)
+            metrics.seen.inc()
+            metrics.last_observation.set(outcome.state.last_seen.timestamp())
             if outcome.kind is Outcome.LATE:
-                LATE_OBSERVATIONS.labels(**labels).inc()
+                metrics.late.inc()
             if outcome.row is not None:
                 self._outputs.emit("ticker.rows", row.key, ticker_row_message(outcome.row), row.event_time)
-                TICKER_ROWS_UNIQUE.labels(**labels).inc()
+                metrics.unique.inc()
             if outcome.delta is not None:
                 delta = rate_delta_message(outcome.delta)
                 self._outputs.emit("rates.deltas", row.key, delta, row.event_time)
-                DELTAS.labels(**labels).inc()
+                metrics.deltas.inc()
                 events.append(delta)
             if outcome.recovered is not None:
                 event = staleness_message(outcome.recovered)
@@ -133,6 +148,21 @@ class SnapshotStage:
                 events.append(event)
                 self._stale_pairs.recovered(row.site, row.pair)
         return events
+
+    def _metrics_of(self, site: str, pair: str) -> "PairMetrics":
+        """The pair's metric children, looked up once rather than five times per observation."""
+        found = self._pair_metrics.get((site, pair))
+        if found is None:
+            labels = {"site": site, "pair": pair}
+            found = PairMetrics(
+                seen=TICKER_ROWS_SEEN.labels(**labels),
+                unique=TICKER_ROWS_UNIQUE.labels(**labels),
+                late=LATE_OBSERVATIONS.labels(**labels),
+                deltas=DELTAS.labels(**labels),
+                last_observation=LAST_OBSERVATION.labels(**labels),
+            )
+            self._pair_metrics[(site, pair)] = found
+        return found
 
     def _register(self, site: str, partition: int, pairs: set[str]) -> None:
         """Record the site's partition and pairs for the staleness timer, writing only when they grow."""
