@@ -2,14 +2,14 @@
 
 import asyncio
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
 from services.common.catalog import Catalog, TopicSpec
-from services.common.settings import KafkaSettings
+from services.common.settings import KafkaSettings, Settings
 from services.domain.errors import BrokerError
 
 
@@ -80,6 +80,25 @@ async def delete_topics(settings: KafkaSettings, names: Iterable[str]) -> None:
             await client.delete_topics(doomed)
     finally:
         await client.close()
+
+
+def with_cluster_replication(settings: Settings) -> Settings:
+    """Settings whose replication factor is a number: 0 ("auto") resolved against the cluster's brokers."""
+    if settings.kafka.replication_factor > 0:
+        return settings
+
+    async def brokers() -> int:
+        client = admin(settings.kafka)
+        try:
+            await client.start()
+            return len((await client.describe_cluster())["brokers"])
+        except KafkaError as exc:
+            raise BrokerError(f"could not reach Kafka at {settings.kafka.bootstrap}: {exc}") from exc
+        finally:
+            await client.close()
+
+    factor = replication_factor(0, asyncio.run(brokers()))
+    return replace(settings, kafka=replace(settings.kafka, replication_factor=factor))
 
 
 def replication_factor(configured: int, brokers: int) -> int:

@@ -209,6 +209,13 @@ class WorkerSettings:
         default_factory=lambda: _default_home() / "state",
         metadata=_setting("PAGEWIRE_STATE_DIR", "where the worker keeps its local table state (RocksDB)"),
     )
+    session_timeout_seconds: float = field(
+        default=30.0,
+        metadata=_setting(
+            "PAGEWIRE_WORKER_SESSION_TIMEOUT",
+            "seconds before Kafka moves a silent (crashed) worker's partitions to the others",
+        ),
+    )
     windows: str = field(
         default=DEFAULT_WINDOWS,
         metadata=_setting("PAGEWIRE_WINDOWS", "rate-move windows of each delta, comma separated (s/m/h/d/w)"),

@@ -25,7 +25,10 @@ def make_app(settings: Settings, **overrides: Any) -> faust.App:
         "broker": [f"kafka://{server.strip()}" for server in settings.kafka.bootstrap.split(",")],
         "store": store,
         "datadir": str(settings.worker.state_dir / _safe(prefix)),
-        "topic_replication_factor": 1,
+        # changelog and internal topics: as many replicas as `pagewire topics create` gives the catalog's
+        # (run_worker resolves 0, "auto", against the cluster before the app is made)
+        "topic_replication_factor": settings.kafka.replication_factor or 1,
+        "broker_session_timeout": settings.worker.session_timeout_seconds,
         "topic_allow_declare": True,
         "web_enabled": False,
         "producer_acks": -1,

@@ -6,6 +6,7 @@ from typing import Any, NoReturn
 import faust
 from mode import Service
 
+from services.common.kafka import with_cluster_replication
 from services.common.logging import configure_logging, logging_config
 from services.common.observe import ReadyCheck, serve_observability
 from services.common.settings import ObservabilitySettings, Settings
@@ -34,6 +35,7 @@ class ObservabilityService(Service):
 def run_worker(settings: Settings) -> NoReturn:
     """Run until SIGTERM or SIGINT, then stop cleanly: commit what was processed, close the tables."""
     configure_logging(settings)  # registers the settings' secrets with the redactor before anything logs
+    settings = with_cluster_replication(settings)
     topology = build_topology(settings)
     observability = settings.observability
     server = ObservabilityService(observability, observability.worker_port, topology.readiness)

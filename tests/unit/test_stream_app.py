@@ -22,3 +22,13 @@ async def test_the_worker_producer_is_idempotent_and_waits_for_all_replicas(tmp_
         assert client._sender._acks == -1  # acks=all
     finally:
         await client.stop()
+
+
+def test_changelogs_get_the_configured_replicas_and_a_crashed_worker_is_noticed_in_time() -> None:
+    settings = Settings.load(
+        {"PAGEWIRE_WORKER_STORE": "memory", "PAGEWIRE_TOPIC_REPLICATION_FACTOR": "3",
+         "PAGEWIRE_WORKER_SESSION_TIMEOUT": "12"}
+    )  # fmt: skip
+    app = make_app(settings)
+    assert app.conf.topic_replication_factor == 3
+    assert app.conf.broker_session_timeout == 12.0
