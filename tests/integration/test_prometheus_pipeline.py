@@ -30,7 +30,8 @@ LAST_FETCHED_AT = 1739980800.0  # 2025-02-19T16:00:00Z
 SEEN = {"KGS/USD": 12, "KZT/USD": 12, "TJS/USD": 12, "UZS/USD": 12, "TMT/USD": 11}
 # the first row, then each change of rate or printed change (KZT/USD's "-0" equals "0")
 UNIQUE = {"KGS/USD": 3, "KZT/USD": 2, "TJS/USD": 3, "UZS/USD": 3, "TMT/USD": 1}
-DELTAS = {"KGS/USD": 2, "KZT/USD": 1, "TJS/USD": 2, "UZS/USD": 2}
+# a pair the worker has seen has every series, so TMT/USD (one rate all day) reads 0 rather than nothing
+DELTAS = {"KGS/USD": 2, "KZT/USD": 1, "TJS/USD": 2, "UZS/USD": 2, "TMT/USD": 0}
 # the late page is older than every accepted row: late for each pair, never a delta
 LATE = dict.fromkeys(PAIRS, 1)
 # S1-S6, N1, N2, N3 first seen, by the labels the bundled taxonomy gives them; N1's longer excerpt revises it
