@@ -70,9 +70,12 @@ def decode_body(
     media_type, declared = _split_content_type(content_type)
     is_html = _is_html_type(media_type)
     encoding = _bom_encoding(body)
+    bytes_checked = False  # a NUL byte refused already: in UTF-8 the only way to a NUL character
     if encoding is None:
         encoding = charset or declared
-        _refuse_binary(body, wide=encoding is not None and _is_wide(encoding))
+        wide = encoding is not None and _is_wide(encoding)
+        _refuse_binary(body, wide=wide)
+        bytes_checked = not wide
         if is_html is None:
             is_html = body[:_SNIFF_BYTES].lstrip()[:1] == b"<"
         if encoding is None and is_html:
@@ -90,7 +93,7 @@ def decode_body(
         ) from exc
     if text.startswith("\ufeff"):
         text = text[1:]
-    if "\x00" in text:
+    if not (bytes_checked and codec == "utf-8") and "\x00" in text:
         raise ParseError("binary body: NUL characters after decoding", reason="binary_body")
     if not text or text.isspace():
         raise ParseError("empty body: only whitespace", reason="empty_body")

@@ -21,45 +21,69 @@ Blank lines only separate; every other line is one paragraph. How lines are read
 """
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 
 from services.domain.page_body import is_cut, split_dateline, split_trailing_continue, strip_shortcodes
 from services.domain.page_lines import LineKind, PageLine, classify
 from services.domain.page_model import ArticleTeaser, Pagination, ParsedPage, TickerQuote
 
 _SNIPPET = 60
-_CACHED_LINE_LENGTH = 80
+# Lines remembered across pages (services.domain.page_text._classify_line): a few sites' pages' worth of
+# lines, each at most a long paragraph, so at most some 10 MB.
+_CACHED_LINES = 2048
+_CACHED_LINE_LENGTH = 4096
+# The kinds, looked up once: an Enum member read from its class costs a tenth of a microsecond on 3.11,
+# and the reader tests a few per line
+_TICKER, _TEXT, _BYLINE, _CONTINUE = LineKind.TICKER, LineKind.TEXT, LineKind.BYLINE, LineKind.CONTINUE
+_BAD_TICKER, _DATE, _PAGINATION = LineKind.BAD_TICKER, LineKind.DATE, LineKind.PAGINATION
+_OTHER_BREAKS = ("\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
 # Garbage input could otherwise produce one warning per line; past this many, they are only counted.
 _MAX_WARNINGS = 20
 
 
 def parse_text(text: str) -> ParsedPage:
     """Parse a plain-text rendering of a listing page (like samples/seed.txt)."""
-    return parse_lines(text.splitlines())
+    # str.splitlines knows eleven line breaks and is twice as slow as str.split: pages break lines with
+    # "\n" alone, so split there when no other break occurs (a last "" is a blank line, dropped anyway)
+    lines = text.splitlines() if any(other in text for other in _OTHER_BREAKS) else text.split("\n")
+    return parse_lines(lines)
 
 
 def parse_lines(raw_lines: Iterable[str]) -> ParsedPage:
     """Parse a page already split into rendered lines (the text rendering, or page_html's output)."""
-    lines = [line for line in map(_classify_cached({}), raw_lines) if line is not None]
+    # classify, remembering recent lines across pages (_classify_known); inlined: this runs per line
+    lines = [
+        line
+        for raw in raw_lines
+        if (line := classify(raw) if len(raw) > _CACHED_LINE_LENGTH else _classify_known(raw)) is not None
+    ]
     reader = _PageReader()
+    read, row_pairs = reader.read, reader.row_pairs
     for index, line in enumerate(lines):
-        reader.read(line, lines, index)
+        # most lines are marquee rows printed again: only counted (as in read), without the call
+        if line.kind is _TICKER and reader.draft is None and len(line.rows) == 1:
+            pair = row_pairs.get(line.text)
+            if pair is not None:
+                reader.repeats += pair == reader.first_pair
+                continue
+        read(line, lines, index)
     return reader.page()
 
 
-def _classify_cached(cache: dict[str, PageLine | None]) -> Callable[[str], PageLine | None]:
-    """classify, remembering short lines: the marquee prints the same few rows up to eight times."""
+def forget_lines() -> None:
+    """Empty the cross-page line memory (for measuring the parser on lines it has never seen)."""
+    _classify_known.cache_clear()
 
-    def classify_line(raw: str) -> PageLine | None:
-        if len(raw) > _CACHED_LINE_LENGTH:
-            return classify(raw)
-        if raw not in cache:
-            cache[raw] = classify(raw)
-        return cache[raw]
 
-    return classify_line
+@lru_cache(maxsize=_CACHED_LINES)
+def _classify_known(raw: str) -> PageLine | None:
+    """classify, remembering recent lines across pages: a marquee prints the same rows up to eight times,
+    and the next page of a site repeats most of the last one (its marquee, date, most teasers). A line is
+    classified from itself alone and a PageLine is immutable, so a remembered one is the same answer."""
+    return classify(raw)
 
 
 @dataclass(slots=True)
@@ -92,30 +116,32 @@ class _PageReader:
 
     def read(self, line: PageLine, lines: list[PageLine], index: int) -> None:
         kind = line.kind
-        if kind is LineKind.TICKER:  # first: most lines of a page are marquee rows, most of them repeats
+        if kind is _TICKER:  # first: most lines of a page are marquee rows, most of them repeats
             if self.draft is not None:
                 self._close()
-            for row in line.rows:
-                repeated = self.row_pairs.get(row[0])
+            rows = line.rows
+            for row in rows:
+                # a line of one row is that row's text: no need to cut it out of the match again
+                repeated = self.row_pairs.get(line.text if len(rows) == 1 else row[0])
                 if repeated is None:
                     self._read_ticker(row)
                 elif repeated == self.first_pair:
                     self.repeats += 1
-        elif kind is LineKind.TEXT:
+        elif kind is _TEXT:
             self._read_text(line, lines, index)
-        elif kind is LineKind.BYLINE:
+        elif kind is _BYLINE:
             return
-        elif kind is LineKind.CONTINUE:
+        elif kind is _CONTINUE:
             if self.draft is not None:
                 self.draft.continued = True
             self._close()
         else:
             self._close()
-            if kind is LineKind.BAD_TICKER:
+            if kind is _BAD_TICKER:
                 self._warn(f"unreadable ticker row ignored: {line.text!r}")
-            elif not self.header_done and kind is LineKind.DATE:
+            elif not self.header_done and kind is _DATE:
                 self._read_date(line)
-            elif not self.header_done and kind is LineKind.PAGINATION:
+            elif not self.header_done and kind is _PAGINATION:
                 self._read_pagination(line)
 
     def page(self) -> ParsedPage:
@@ -160,9 +186,8 @@ class _PageReader:
             return
         found = line.match
         day, month = found["day"] or found["day_second"], found["month"] or found["month_first"]
-        try:
-            self.listing_date = datetime.strptime(f"{day} {month} {found['year']}", "%d %B %Y").date()
-        except ValueError:
+        self.listing_date = _calendar_date(day, month, found["year"])
+        if self.listing_date is None:
             self._warn(f"invalid listing date ignored: {line.text!r}")
 
     def _read_pagination(self, line: PageLine) -> None:
@@ -213,12 +238,20 @@ class _PageReader:
             self.unshown_warnings += 1
 
 
+@lru_cache(maxsize=1024)  # every page of a day prints the same date; strptime costs ~10 us
+def _calendar_date(day: str, month: str, year: str) -> date | None:
+    try:
+        return datetime.strptime(f"{day} {month} {year}", "%d %B %Y").date()
+    except ValueError:
+        return None
+
+
 def _body_follows(lines: list[PageLine], index: int) -> bool:
     """Is the next line after `index` (bylines skipped) a body paragraph, i.e. text that is no title?"""
     for following in range(index + 1, len(lines)):
         line = lines[following]
-        if line.kind is not LineKind.BYLINE:
-            return line.kind is LineKind.TEXT and not line.title_like
+        if line.kind is not _BYLINE:
+            return line.kind is _TEXT and not line.title_like
     return False
 
 

@@ -1,6 +1,7 @@
 """The original page (samples/seed.txt) and its HTML rendering: exact ticker, header and articles."""
 
 from services.domain.page_parse import parse_page, parse_text
+from services.domain.page_text import forget_lines
 from tests.support.pages import SEED, SEED_HTML, seed_json
 
 
@@ -44,3 +45,18 @@ def test_seed_bytes_with_and_without_content_type_parse_the_same() -> None:
 
     assert parse_page(body, None, None).to_json() == seed_json()
     assert parse_page(body, "text/plain", "utf-8").to_json() == seed_json()
+
+
+def test_lines_remembered_from_earlier_pages_never_change_a_page() -> None:
+    replay = sorted((SEED.parent / "replay").iterdir())
+    warm = [parse_page(path.read_bytes(), None, None).to_json() for path in replay * 2]
+
+    cold = []
+    for path in replay:
+        forget_lines()
+        cold.append(parse_page(path.read_bytes(), None, None).to_json())
+
+    assert warm == cold * 2
+    # as samples/README.md's table says: the marquee shows fewer repeats later in the day
+    assert [page["ticker_repeats"] for page in cold] == [8, 8, 8, 8, 8, 6, 6, 6, 5, 6, 3]
+    assert [len(page["ticker"]) for page in cold] == [5] * 9 + [4, 5]
