@@ -31,7 +31,10 @@ COMPONENTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("alert rules", ("AlertStage.run",)),
     ("articles: identity, revisions, messages", ("SnapshotStage._articles",)),
     ("rest of the snapshot stage (summary, metrics)", ("SnapshotStage.handle",)),
-    ("output sends (Faust Topic.send, aiokafka send)", ("send_queued", "publish_message", "send_soon")),
+    (
+        "output and changelog sends (aiokafka send, accumulator)",
+        ("AIOKafkaProducer.send", "MessageAccumulator", "send_queued", "publish_message", "send_soon"),
+    ),
     ("Faust stream, agent and commit machinery", ("faust/", "mode/")),
 )
 
