@@ -15,8 +15,8 @@ import signal
 import socket
 import subprocess
 import time
-import uuid
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -175,10 +175,9 @@ class LocalKafka:
         self.properties.write_text(text)
 
     def _format_storage(self, java: str) -> None:
-        cluster_id = str(uuid.uuid4())
         command = [
             *self._java_command(java), STORAGE_TOOL, "format", "--standalone",
-            "-t", _kafka_uuid(cluster_id), "-c", str(self.properties),
+            "-t", kafka_cluster_id(), "-c", str(self.properties),
         ]  # fmt: skip
         result = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
         if result.returncode != 0:
@@ -258,9 +257,13 @@ def _require_java() -> str:
     return java
 
 
-def _kafka_uuid(text: str) -> str:
-    """Kafka cluster ids are 16 random bytes in URL-safe base64 without padding."""
-    return base64.urlsafe_b64encode(uuid.UUID(text).bytes).decode().rstrip("=")
+def kafka_cluster_id(random_bytes: Callable[[int], bytes] = os.urandom) -> str:
+    """A new cluster id as Kafka makes them (Uuid.randomUuid): 16 random bytes in URL-safe base64 without
+    padding, drawn again while the text starts with '-', which kafka-storage would read as an option."""
+    while True:
+        text = base64.urlsafe_b64encode(random_bytes(16)).decode().rstrip("=")
+        if not text.startswith("-"):
+            return text
 
 
 def _port_open(port: int) -> bool:
