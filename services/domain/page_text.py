@@ -31,7 +31,7 @@ from services.domain.page_lines import LineKind, PageLine, classify
 from services.domain.page_model import ArticleTeaser, Pagination, ParsedPage, TickerQuote
 
 _SNIPPET = 60
-# Lines remembered across pages (services.domain.page_text._classify_line): a few sites' pages' worth of
+# Lines remembered across pages (_classify_known): a few sites' pages' worth of
 # lines, each at most a long paragraph, so at most some 10 MB.
 _CACHED_LINES = 2048
 _CACHED_LINE_LENGTH = 4096
@@ -61,15 +61,8 @@ def parse_lines(raw_lines: Iterable[str]) -> ParsedPage:
         if (line := classify(raw) if len(raw) > _CACHED_LINE_LENGTH else _classify_known(raw)) is not None
     ]
     reader = _PageReader()
-    read, row_pairs = reader.read, reader.row_pairs
     for index, line in enumerate(lines):
-        # most lines are marquee rows printed again: only counted (as in read), without the call
-        if line.kind is _TICKER and reader.draft is None and len(line.rows) == 1:
-            pair = row_pairs.get(line.text)
-            if pair is not None:
-                reader.repeats += pair == reader.first_pair
-                continue
-        read(line, lines, index)
+        reader.read(line, lines, index)
     return reader.page()
 
 
