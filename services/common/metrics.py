@@ -125,6 +125,24 @@ DELIVERY_SECONDS = Histogram(
     registry=REGISTRY,
 )
 
+# -- worker state -------------------------------------------------------------------------------------
+RECOVERY_SECONDS = Gauge(
+    "pagewire_worker_recovery_seconds",
+    "Seconds the last table recovery took, from partitions assigned to state recovered.",
+    registry=REGISTRY,
+)
+RECOVERY_RECORDS = Gauge(
+    "pagewire_worker_recovery_records",
+    "Changelog records read by the last table recovery.",
+    registry=REGISTRY,
+)
+STATE_STARTS = Counter(
+    "pagewire_worker_state_starts_total",
+    "Worker starts by how the local table store was found: clean, unclean, rebuilt, fresh, memory.",
+    ["how"],
+    registry=REGISTRY,
+)
+
 # -- every stage --------------------------------------------------------------------------------------
 DEADLETTERED = Counter(
     "pagewire_deadlettered_total",

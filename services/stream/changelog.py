@@ -1,29 +1,50 @@
-"""Table changes reach their changelog only once the outputs of the event that made them are on Kafka."""
+"""A table change reaches its changelog only once its event's outputs are on Kafka, and the local store
+only once its changelog record is: recovered state is never ahead of what was published."""
 
-# Faust writes a table's changelog as soon as a key is set. After a crash the recovered tables then know
-# events whose outputs never reached Kafka: reprocessed from the last committed offset, such an event is a
-# duplicate or late for its (site, pair) or article, and its rows, deltas, articles and alerts are lost
-# for good. So every change is held, in write order, until the outputs of its event are acknowledged;
-# a crash before that recovers the state from before the event, and reprocessing emits the same outputs
-# again (byte-identical, since outputs are a function of input and state). Held changes are released
-# after each event when ready, and all of them before Faust commits offsets (the producer's flush).
+# Why (docs/reliability.md, "The worker's state"): a table that knows an event whose outputs never reached
+# Kafka makes that event, processed again after a crash, a duplicate or late for its (site, pair) or
+# article, and its rows, deltas, articles and alerts are lost for good. Faust writes a change to the local
+# store (RocksDB: a file that outlives the process) and to the changelog as soon as a key is set. Here one
+# change goes, in write order:
+#   1. into the table's pending overlay, which every read of this process sees at once, and into the queue;
+#   2. once every output of its event is acknowledged: to the changelog topic;
+#   3. once that changelog record is acknowledged: into the local store, applied as Faust's recovery
+#      applies changelog records (with its offset: RocksDB's persisted offset), and out of the overlay.
+# So at every instant the local store is a prefix of the changelog, and the changelog a prefix of the
+# events whose outputs were published. A SIGKILL at any point leaves a local store that recovery completes
+# from the changelog (Kafka Streams' and Quix Streams' order: changelog first, local store after), and the
+# events after the last committed offset, processed again, repeat their outputs byte for byte. Faust
+# commits offsets right after it flushes the producer; `release_all` runs first in that flush and returns
+# only once every held change is on the changelog, acknowledged.
 
 import asyncio
 from collections import deque
-from collections.abc import Awaitable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 import faust
 from faust.serializers import codecs
+from faust.types import TP
+
+
+@dataclass(frozen=True)
+class Change:
+    """One key set (or deleted: value None) while processing an event, on the event's partition."""
+
+    table: "HeldTable"
+    partition: int
+    key: Any
+    value: Any
+    serial: int
 
 
 @dataclass
 class _Event:
     """One processed event: its table changes, and the outputs they wait for once handed to the producer."""
 
-    changes: list[tuple[Any, int | None, Any, Any]]  # (table, partition, key, value) in write order
+    changes: list[Change]
     outputs: "asyncio.Future[Sequence[Awaitable[Any]]]" = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
@@ -33,18 +54,27 @@ class DeferredChangelog:
     """The held changes of every table made with `table()`, in one queue shared by all agents."""
 
     def __init__(self) -> None:
-        self._current: list[tuple[Any, int | None, Any, Any]] = []
+        self._current: list[Change] = []
         self._held: deque[_Event] = deque()
         self._releasing = asyncio.Lock()
+        self._serial = 0
+        self._unacknowledged: set[asyncio.Future[Any]] = set()
+        self._failed: BaseException | None = None
+        #: changelog records read since start (recovery, and standbys): what recovery reports
+        self.records_read = 0
 
-    def table(self, app: faust.App, name: str, **options: Any) -> Any:
-        """A Faust table (as app.Table makes it) whose changelog writes wait in this queue."""
-        created = _HeldTable(app, name=name, beacon=app.tables.beacon, **options)
-        created.held = self
-        return app.tables.add(created)
+    def table(self, app: faust.App, name: str, **options: Any) -> "HeldTable":
+        """A Faust table (as app.Table makes it) read and written through this queue."""
+        created = _ChangelogTable(app, name=name, beacon=app.tables.beacon, **options)
+        created.read_by = self
+        app.tables.add(created)
+        return HeldTable(created, self)
 
-    def hold(self, table: Any, partition: int | None, key: Any, value: Any) -> None:
-        self._current.append((table, partition, key, value))
+    def hold(self, table: "HeldTable", partition: int, key: Any, value: Any) -> Change:
+        self._serial += 1
+        change = Change(table, partition, key, value, self._serial)
+        self._current.append(change)
+        return change
 
     def seal(self) -> "asyncio.Future[Sequence[Awaitable[Any]]]":
         """The event in hand is processed: queue its changes (in write order, before any await) and
@@ -55,42 +85,44 @@ class DeferredChangelog:
         return event.outputs
 
     async def release_ready(self) -> None:
-        """Write the changes of the oldest events whose outputs are all acknowledged, without waiting."""
+        """Send the changes of the oldest events whose outputs are all acknowledged, without waiting."""
         async with self._releasing:
             while self._held and _acknowledged(self._held[0]):
                 await self._write(self._held.popleft())
 
     async def release_all(self) -> None:
-        """Wait for every held event's outputs, then write its changes; raises if an output failed."""
+        """Wait for every held event's outputs, send its changes, and wait until the changelog has them;
+        raises if an output or a changelog record failed (so no offset is committed past its event)."""
         async with self._releasing:
             while self._held:
                 event = self._held[0]
                 await asyncio.gather(*await event.outputs)
                 await self._write(self._held.popleft())
+            if self._unacknowledged:
+                # _on_sent was added to each before wait's own callback, so it has run when this returns
+                await asyncio.wait(list(self._unacknowledged))
+            if self._failed is not None:
+                raise RuntimeError("a table change did not reach its changelog") from self._failed
 
     @property
     def held(self) -> int:
         return len(self._held)
 
     async def _write(self, event: _Event) -> None:
-        for table, partition, key, value in event.changes:
-            # straight to the app's producer, as the outputs go (services/stream/outputs.py): a Faust
-            # topic's send costs more than the record; the bytes are what it would have written
-            sent = await table.app.producer.send(
-                table.changelog_topic.get_topic_name(),
-                codecs.dumps(table.key_serializer, key),
-                None if value is None else codecs.dumps(table.value_serializer, value),  # None: a tombstone
-                partition,
-                None,
-                None,
-            )
-            sent.add_done_callback(partial(_on_sent, table))
+        for change in event.changes:
+            record = change.table.encode(change)
+            sent = await change.table.send(record)
+            self._unacknowledged.add(sent)
+            sent.add_done_callback(partial(self._on_sent, change, record))
 
-
-def _on_sent(table: Any, sent: "asyncio.Future[Any]") -> None:
-    """RocksDB remembers the changelog offsets it already holds (Faust's own changelog callback)."""
-    if not sent.cancelled() and sent.exception() is None:
-        table._on_changelog_sent(sent)
+    def _on_sent(self, change: Change, record: "ChangelogRecord", sent: "asyncio.Future[Any]") -> None:
+        self._unacknowledged.discard(sent)
+        if sent.cancelled():
+            self._failed = self._failed or asyncio.CancelledError()
+        elif sent.exception() is not None:
+            self._failed = self._failed or sent.exception()
+        else:
+            change.table.acknowledged(change, record, sent.result().offset)
 
 
 def _acknowledged(event: _Event) -> bool:
@@ -104,17 +136,107 @@ def _done_ok(output: Awaitable[Any]) -> bool:
     return isinstance(output, asyncio.Future) and output.done() and output.exception() is None
 
 
-class _HeldTable(faust.Table[Any, Any]):
-    """faust.Table with its changelog writes held by a DeferredChangelog instead of sent at once."""
+class HeldTable:
+    """A Faust table as the stages use it (get, set, delete, items), seen through its pending changes."""
 
-    held: DeferredChangelog
+    def __init__(self, table: "_ChangelogTable", queue: DeferredChangelog) -> None:
+        self.table = table
+        self._queue = queue
+        self._pending: dict[Any, Change] = {}  # key -> its latest change not yet in the local store
 
-    def on_key_set(self, key: Any, value: Any) -> None:
-        # the partition comes from the event being processed, so it is taken now, not at release time
-        self.held.hold(self, self.partition_for_key(key), key, value)
-        self._sensor_on_set(self, key, value)
+    def get(self, key: Any) -> Any:
+        change = self._pending.get(key)
+        if change is not None:
+            return change.value
+        return self.table.get(key)
 
-    def on_key_del(self, key: Any) -> None:
-        # a deletion is a tombstone (a None value) held in the same queue, so it keeps its place in order
-        self.held.hold(self, self.partition_for_key(key), key, None)
-        self._sensor_on_del(self, key)
+    def __contains__(self, key: Any) -> bool:
+        return self.get(key) is not None
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self._change(key, value)
+
+    def __delitem__(self, key: Any) -> None:
+        self._change(key, None)  # a tombstone, held in the same queue so it keeps its place in order
+
+    def items(self) -> Iterator[tuple[Any, Any]]:
+        """The local store's items of this worker's partitions, with the pending changes over them."""
+        pending = dict(self._pending)
+        for key, value in list(self.table.items()):
+            change = pending.pop(key, None)
+            if change is None:
+                yield key, value
+            elif change.value is not None:
+                yield key, change.value
+        yield from ((key, change.value) for key, change in pending.items() if change.value is not None)
+
+    @property
+    def pending(self) -> int:
+        return len(self._pending)
+
+    def _change(self, key: Any, value: Any) -> None:
+        # the partition of the event being processed, taken now rather than when the change is released
+        partition = self.table.partition_for_key(key)
+        if partition is None:  # only a table with use_partitioner, which these never are
+            raise TypeError(f"table {self.table.name} has no partition for {key!r}")
+        self._pending[key] = self._queue.hold(self, partition, key, value)
+
+    def encode(self, change: Change) -> "ChangelogRecord":
+        """The change as its changelog record: the bytes and partition Faust itself would write."""
+        table = self.table
+        key = codecs.dumps(table.key_serializer, change.key)
+        value = None if change.value is None else codecs.dumps(table.value_serializer, change.value)
+        tp = TP(table.changelog_topic.get_topic_name(), change.partition)
+        message = ChangelogMessage(tp, change.partition, -1, key, value)  # its offset once acknowledged
+        return ChangelogRecord(change.key, change.value, message)
+
+    async def send(self, record: "ChangelogRecord") -> "asyncio.Future[Any]":
+        """The record on the changelog, through the app's producer (as the outputs go: a Faust topic's send
+        costs more than the record); a None value goes out as a tombstone."""
+        message = record.message
+        sent = await self.table.app.producer.send(
+            message.tp.topic, message.key, message.value, message.partition, None, None
+        )
+        return cast("asyncio.Future[Any]", sent)
+
+    def acknowledged(self, change: Change, record: "ChangelogRecord", offset: int) -> None:
+        """The changelog holds the change at `offset`: apply it to the local store as recovery would
+        (RocksDB also records the offset), unless the partition moved away meanwhile; then the recovery of
+        its next owner reads it from the changelog."""
+        table = self.table
+        if record.message.tp in table.app.assignor.assigned_actives():
+            applied = ChangelogRecord(record.key, record.value, replace(record.message, offset=offset))
+            batch: list[Any] = [applied]  # the fields of faust.Event that stores read, nothing more
+            table.data.apply_changelog_batch(batch, to_key=table._to_key, to_value=table._to_value)
+        if self._pending.get(change.key) is change:
+            del self._pending[change.key]
+
+
+@dataclass(frozen=True)
+class ChangelogMessage:
+    """The fields of a Kafka message that Faust's stores read in apply_changelog_batch."""
+
+    tp: TP
+    partition: int
+    offset: int
+    key: bytes
+    value: bytes | None
+
+
+@dataclass(frozen=True)
+class ChangelogRecord:
+    """A changelog record as Faust's recovery hands it to a store: decoded key and value, raw message."""
+
+    key: Any
+    value: Any
+    message: ChangelogMessage
+
+
+class _ChangelogTable(faust.Table[Any, Any]):
+    """faust.Table that counts the changelog records recovery reads; written only through HeldTable."""
+
+    read_by: DeferredChangelog
+
+    async def on_changelog_event(self, event: Any) -> None:
+        self.read_by.records_read += 1
+        await super().on_changelog_event(event)

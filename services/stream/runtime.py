@@ -10,6 +10,7 @@ from services.common.kafka import with_cluster_replication
 from services.common.logging import configure_logging, logging_config
 from services.common.observe import ReadyCheck, serve_observability
 from services.common.settings import ObservabilitySettings, Settings
+from services.stream.local_state import mark_stopped
 from services.stream.topology import build_topology
 
 
@@ -50,4 +51,9 @@ def run_worker(settings: Settings) -> NoReturn:
     # Faust's terminal spinner sets the root logger to DEBUG at WARNING and above: every Kafka send
     # would then build a debug record, a tenth of the worker's time
     worker.spinner = None
-    worker.execute_from_commandline()
+    try:
+        worker.execute_from_commandline()
+    except SystemExit as exit_:
+        if exit_.code in (0, None) and topology.changelog.held == 0:
+            mark_stopped(settings.worker.store, topology.app.conf.datadir)
+        raise

@@ -1,6 +1,6 @@
 """The worker's Faust tables, co-partitioned with snapshots.raw, read and written as domain values."""
 
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,9 +11,7 @@ from services.domain.articles import ArticleState
 from services.domain.errors import SchemaError
 from services.domain.ticker import TickerState
 from services.domain.ticker_records import StoredTicker, chunk_key, load_record, plan_write
-from services.stream.changelog import DeferredChangelog
-
-Store = MutableMapping[str, Any]
+from services.stream.changelog import DeferredChangelog, HeldTable
 
 
 @dataclass(frozen=True)
@@ -46,11 +44,10 @@ class Tables:
     """
 
     def __init__(self, app: faust.App, partitions: int, changelog: DeferredChangelog) -> None:
-        def table(name: str, help_text: str) -> Store:
+        def table(name: str, help_text: str) -> HeldTable:
             # keys and values travel as JSON, Faust's default for tables (table_*_serializer); changelog
-            # writes wait for the outputs of their event (services/stream/changelog.py)
-            created: Store = changelog.table(app, name, partitions=partitions, help=help_text)
-            return created
+            # and local store writes wait for the outputs of their event (services/stream/changelog.py)
+            return changelog.table(app, name, partitions=partitions, help=help_text)
 
         self.tickers = table("ticker", "TickerState per site|pair: small record, rate runs in site|pair#n")
         self.articles = table("article", "ArticleState per article_id: first seen and published revisions")

@@ -18,7 +18,9 @@ from services.stream.changelog import DeferredChangelog
 from services.stream.clocks import SiteClocks
 from services.stream.deadletters import DeadLetters
 from services.stream.lag import report_lag
+from services.stream.local_state import LocalState, open_local_state
 from services.stream.outputs import Outputs
+from services.stream.recovery import RecoveryReport
 from services.stream.snapshots import SnapshotStage
 from services.stream.staleness import StalenessStage, StalePairs
 from services.stream.tables import Tables
@@ -31,11 +33,13 @@ _TICK_RETENTION = timedelta(hours=1)
 
 @dataclass(frozen=True)
 class Topology:
-    """The configured app, what /readyz reports, and the name of the topic it consumes."""
+    """The configured app, what /readyz reports, how its local tables were found, and its held table
+    changes (what a clean stop must have written)."""
 
     app: faust.App
     readiness: Readiness
-    source_topic: str
+    local_state: LocalState
+    changelog: DeferredChangelog
 
 
 def build_topology(settings: Settings, **app_overrides: Any) -> Topology:
@@ -48,7 +52,10 @@ def build_topology(settings: Settings, **app_overrides: Any) -> Topology:
     partitions = catalog.spec("snapshots.raw").partitions
     source = catalog.name("snapshots.raw")
 
+    # before any table opens its files: those a crash may have left ahead of Kafka are removed here
+    local_state = open_local_state(settings.worker.store, app.conf.datadir, app.conf.tabledir)
     changelog = DeferredChangelog()
+    recovery = RecoveryReport(local_state, changelog)
     tables = Tables(app, partitions, changelog)
     # Faust commits offsets right after it flushes the producer: every held table change goes out first
     run_before_flush(app, changelog.release_all)
@@ -117,6 +124,7 @@ def build_topology(settings: Settings, **app_overrides: Any) -> Topology:
     # mode signals call receivers as (sender, *args, signal=..., **kwargs)
     def on_assigned(_: Any, assigned: set[Any], **__: Any) -> None:
         readiness.set("assigned")
+        recovery.assigned()
         log.info("partitions assigned", extra={"partitions": _partitions_of(assigned, source)})
 
     def on_revoked(_: Any, revoked: set[Any], **__: Any) -> None:
@@ -125,6 +133,7 @@ def build_topology(settings: Settings, **app_overrides: Any) -> Topology:
 
     def on_recovered(_: Any, **__: Any) -> None:
         clocks.recovered()
+        recovery.recovered(_partitions_of(app.assignor.assigned_actives(), source))
         readiness.set("recovered")
 
     app.timer(settings.worker.staleness_interval_seconds)(send_ticks)
@@ -134,7 +143,7 @@ def build_topology(settings: Settings, **app_overrides: Any) -> Topology:
     cast(Any, app.on_partitions_assigned).connect(on_assigned)
     cast(Any, app.on_partitions_revoked).connect(on_revoked)
     cast(Any, app.on_rebalance_complete).connect(on_recovered)
-    return Topology(app, readiness, source)
+    return Topology(app, readiness, local_state, changelog)
 
 
 async def send_outputs(outputs: Outputs, changelog: DeferredChangelog) -> None:

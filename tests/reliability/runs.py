@@ -1,13 +1,14 @@
 """One replay through a fresh pipeline, with faults injected on the way, and what came out of it."""
 
 import asyncio
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from services.common.kafka import producer
+from services.common.kafka import message_counts, producer
 from services.sinks.storage.tables import TABLES
 from tests.reliability.compare import Difference, compare_chat, compare_tables, compare_topic
 from tests.support.databases import Target, postgres_target, sqlite_target
@@ -25,7 +26,8 @@ Fault = Callable[[Pipeline], Awaitable[None]]
 @dataclass(frozen=True)
 class FaultPoint:
     """Inject `fault` (a process name: SIGKILL and restart it; or a name in `faults`) once `after`
-    records were sent, `delay` seconds later."""
+    records were sent (or, with run_replay's `progress="parsed"`, the worker summarised that many
+    snapshots on snapshots.parsed), `delay` seconds later."""
 
     after: int
     fault: str
@@ -69,17 +71,23 @@ async def run_replay(
     faults: Mapping[str, Fault] | None = None,
     chats: Mapping[str, Chat] = CHATS,
     inspect: Fault | None = None,
+    store: str = "memory",
+    burst: int = BURST,
+    pause: float = PAUSE,
+    progress: str = "sent",
 ) -> Outcome:
-    """One run on fresh topics and databases; the plan's faults happen while the records are sent, and
-    `inspect` looks at the settled pipeline before it stops."""
+    """One run on fresh topics and databases with the worker on `store`; the plan's faults happen while
+    the records are sent (`burst` back to back, then `pause` seconds), each once `progress` (records
+    "sent", or snapshots "parsed" by the worker) reaches its point; `inspect` looks at the settled
+    pipeline before it stops."""
     await asyncio.to_thread(folder.mkdir, parents=True)
     async with (
         receiver() as chat,
         databases(folder, dialects) as targets,
-        pipeline(env, folder, chat, targets, chats) as run,
+        pipeline(env, folder, chat, targets, chats, store=store) as run,
     ):
         sent: list[tuple[int, int]] = []
-        progress = asyncio.Event()
+        advanced = asyncio.Event()
 
         async def send_all() -> None:
             client = producer(run.settings.kafka)
@@ -88,17 +96,27 @@ async def run_replay(
                 for key, value in records:
                     meta = await client.send_and_wait(run.catalog.name("snapshots.raw"), value, key=key)
                     sent.append((meta.partition, meta.offset))
-                    progress.set()
-                    if len(sent) % BURST == 0:
-                        await asyncio.sleep(PAUSE)
+                    advanced.set()
+                    if len(sent) % burst == 0:
+                        await asyncio.sleep(pause)
             finally:
                 await client.stop()
 
+        parsed = run.catalog.name("snapshots.parsed")
+
+        async def reached(point: FaultPoint) -> None:
+            if progress == "parsed":
+                while True:
+                    if (await message_counts(run.settings.kafka, [parsed]))[parsed] >= point.after:
+                        return
+                    await asyncio.sleep(0.2)
+            while len(sent) < point.after:
+                advanced.clear()
+                await advanced.wait()
+
         async def inject_all() -> None:
             for point in plan:
-                while len(sent) < point.after:
-                    progress.clear()
-                    await progress.wait()
+                await reached(point)
                 await asyncio.sleep(point.delay)
                 if faults and point.fault in faults:
                     await faults[point.fault](run)
@@ -142,5 +160,6 @@ def differences(reference: Outcome, faulted: Outcome, skip: Sequence[str] = ()) 
 
 def assert_same(found: Mapping[str, Difference], seed: int | None = None) -> None:
     for where, difference in found.items():
-        assert difference.lost == [], f"{where}: lost (seed {seed}): {difference.lost[:20]}"
-        assert difference.duplicated == [], f"{where}: duplicated (seed {seed}): {difference.duplicated[:20]}"
+        for kind, names in (("lost", difference.lost), ("duplicated", difference.duplicated)):
+            counts = Counter(name.split(": ", 1)[0] for name in names)
+            assert names == [], f"{where}: {kind} (seed {seed}): {dict(counts)}; first: {names[:20]}"

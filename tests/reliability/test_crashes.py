@@ -1,46 +1,139 @@
-"""SIGKILL the worker and both sinks at seeded random points of a replay: the outcome equals a clean run's."""
+"""SIGKILL the worker (on each store) and both sinks at seeded points of a 2,000-snapshot replay, with kills
+during recovery and kills in quick succession: the outcome equals a clean run's, by identity per topic."""
 
+import asyncio
 import random
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from services.common.settings import Settings
 from tests.reliability.conftest import Figures
-from tests.reliability.runs import FaultPoint, assert_same, differences, run_replay
-from tests.support.replay import build_replay
+from tests.reliability.runs import FaultPoint, Outcome, assert_same, differences, run_replay
+from tests.support.pipeline import Pipeline
+from tests.support.replay import Replay, build_replay
 
-# at least 10 kill points: each process several times, in a seeded order at seeded places
-VICTIMS = ("worker",) * 4 + ("storage sink (sqlite)", "storage sink (postgresql)") * 2 + ("alert sink",) * 4
+SITES, PER_SITE = 4, 500
+# the replay is sent in bursts, faster than the worker drains it: kills land while it works through a
+# backlog (many events' outputs and table changes in flight) and, at the end of each burst, while it waits
+BURST, PAUSE = 100, 0.5
+# the worker killed again before its successor finished recovering its tables ("partitions assigned" is
+# logged before the changelog is read, "state recovered" once it is), and twice within a second
+AGAIN_RECOVERING = "worker, and again while recovering"
+TWICE = "worker twice in quick succession"
+VICTIMS = (
+    ("worker",) * 7
+    + (AGAIN_RECOVERING,) * 2
+    + (TWICE,)
+    + ("storage sink (sqlite)", "storage sink (postgresql)") * 2
+    + ("alert sink",) * 3
+)
+STORES = ("rocksdb", "memory")
 
 
-def kill_plan(seed: int, records: int) -> list[FaultPoint]:
+def kill_plan(seed: int, snapshots: int) -> list[FaultPoint]:
+    """Seeded places (in snapshots summarised by the worker), victims and delays; the first kill comes in
+    the first tenth of the replay and the last in its final tenth."""
     rng = random.Random(seed)
-    places = sorted(rng.sample(range(10, records - 10), len(VICTIMS)))
+    places = sorted(rng.sample(range(snapshots // 20, snapshots - snapshots // 20), len(VICTIMS) - 2))
+    places = sorted([rng.randrange(20, snapshots // 10), *places, snapshots - rng.randrange(20, 150)])
     victims = list(VICTIMS)
     rng.shuffle(victims)
     delays = [round(rng.uniform(0, 0.5), 3) for _ in victims]
     return [FaultPoint(*point) for point in zip(places, victims, delays, strict=True)]
 
 
-@pytest.mark.timeout(900)
-async def test_sigkills_at_random_points_lose_nothing_and_duplicate_nothing(
-    kafka: Settings, test_env: dict[str, str], tmp_path: Path, fault_seed: int, figures: Figures
-) -> None:
-    replay = build_replay(fault_seed)
-    plan = kill_plan(fault_seed, len(replay.records))
-    print(f"fault seed {fault_seed}; kill points:", *(point.describe() for point in plan), sep="\n  ")
+@dataclass
+class Recoveries:
+    """Where the second kill of each AGAIN_RECOVERING fault landed: during recovery, or after it."""
 
-    reference = await run_replay(test_env, tmp_path / "reference", replay.records)
-    faulted = await run_replay(test_env, tmp_path / "faulted", replay.records, plan)
+    during: int = 0
+    after: int = 0
+
+
+def compound_faults(recoveries: Recoveries) -> dict[str, Callable[[Pipeline], Awaitable[None]]]:
+    async def again_recovering(run: Pipeline) -> None:
+        worker = run.worker
+        await worker.kill()
+        offset = await worker.launch()
+        await worker.wait_logged(offset, b"partitions assigned")
+        await worker.kill()
+        if worker.logged(offset, b"state recovered"):
+            recoveries.after += 1
+        else:
+            recoveries.during += 1
+        await worker.start()
+
+    async def twice(run: Pipeline) -> None:
+        await run.worker.kill()
+        await run.worker.start()
+        await asyncio.sleep(0.3)
+        await run.worker.kill()
+        await run.worker.start()
+
+    return {AGAIN_RECOVERING: again_recovering, TWICE: twice}
+
+
+def kills_in(plan: list[FaultPoint]) -> int:
+    return sum(2 if point.fault in (AGAIN_RECOVERING, TWICE) else 1 for point in plan)
+
+
+@pytest.fixture(scope="module")
+def replay(fault_seed: int) -> Replay:
+    return build_replay(fault_seed, sites=SITES, per_site=PER_SITE)
+
+
+@pytest.fixture(scope="module")
+async def reference(
+    kafka: Settings, test_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory, replay: Replay
+) -> AsyncIterator[Outcome]:
+    """The clean run every faulted one is compared with (outputs do not depend on the store)."""
+    folder = tmp_path_factory.mktemp("crashes") / "reference"
+    yield await run_replay(
+        test_env, folder, replay.records, store="rocksdb", burst=BURST, pause=PAUSE, progress="parsed"
+    )
+
+
+@pytest.mark.timeout(1200)
+@pytest.mark.parametrize("store", STORES)
+async def test_sigkills_at_random_points_lose_nothing_and_duplicate_nothing(
+    store: str,
+    reference: Outcome,
+    replay: Replay,
+    test_env: dict[str, str],
+    tmp_path: Path,
+    fault_seed: int,
+    figures: Figures,
+) -> None:
+    plan = kill_plan(fault_seed + STORES.index(store), len(replay.records))
+    print(f"fault seed {fault_seed}, {store} store; kill points:", *(p.describe() for p in plan), sep="\n  ")
+    recoveries = Recoveries()
+
+    faulted = await run_replay(
+        test_env,
+        tmp_path / "faulted",
+        replay.records,
+        plan,
+        faults=compound_faults(recoveries),
+        store=store,
+        burst=BURST,
+        pause=PAUSE,
+        progress="parsed",
+    )
 
     found = differences(reference, faulted)
-    figures.kill_points += [point.describe() for point in plan]
+    figures.kill_points += [f"{point.describe()} [{store} store]" for point in plan]
     figures.record(found)
     figures.notes.append(
-        f"crash replay: {len(replay.records)} snapshots ({replay.good} changed, {replay.duplicates} "
-        f"repeated, {replay.late} late, {replay.poison} poison) on 4 sites, SQLite and PostgreSQL"
+        f"crash replay, worker on the {store} store: {len(replay.records)} snapshots ({replay.good} changed, "
+        f"{replay.duplicates} repeated, {replay.late} late, {replay.poison} poison) on {SITES} sites, "
+        f"SQLite and PostgreSQL; {kills_in(plan)} SIGKILLs at {len(plan)} points, "
+        f"{recoveries.during} of them during the worker's recovery ({recoveries.after} landed after it)"
     )
-    assert sum(len(messages) for messages in reference.topics.values()) > 1000
-    assert len(reference.topics["alerts"]) > 10 and len(reference.topics["deadletter"]) == replay.poison
     assert_same(found, fault_seed)
+    assert len(reference.topics["snapshots.parsed"]) == len(replay.records) - replay.poison
+    assert len(reference.topics["ticker.rows"]) > 3000 and len(reference.topics["alerts"]) > 100
+    assert len(reference.topics["deadletter"]) == replay.poison
+    assert recoveries.during > 0, "no kill landed while the worker was recovering its tables"

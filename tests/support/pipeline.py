@@ -122,12 +122,16 @@ async def pipeline(
     receiver: Receiver,
     databases: Sequence[Target],
     chats: Mapping[str, Chat] = CHATS,
+    *,
+    store: str = "memory",
 ) -> AsyncIterator[Pipeline]:
-    """Fresh topics under a prefix of their own, every process started and ready; all stopped after."""
+    """Fresh topics under a prefix of their own, every process started and ready; all stopped after.
+    The worker keeps its tables in `store` (PAGEWIRE_WORKER_STORE) under the folder's state/."""
     await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
     prefix = f"{base_env['PAGEWIRE_TOPIC_PREFIX']}r{uuid.uuid4().hex[:6]}."
     env = {**base_env, **FAST, **FAST_TAKEOVER, "PAGEWIRE_TOPIC_PREFIX": prefix}
     env["PAGEWIRE_STATE_DIR"] = str(folder / "state")
+    env["PAGEWIRE_WORKER_STORE"] = store
     destinations: dict[str, dict[str, str]] = {}
     for name, chat in chats.items():
         variable = f"RELIABILITY_{name.upper()}"

@@ -44,11 +44,34 @@ class PagewireProcess:
 
     async def start(self, timeout: float = 90.0) -> None:
         """Start and wait until /readyz says ready."""
+        await self.wait_ready(await self.launch(), timeout)
+
+    async def launch(self) -> int:
+        """Start the process without waiting for it; the log's size before it, for wait_ready and logged."""
         offset = self.log.stat().st_size if self.log.exists() else 0
         with self.log.open("ab") as sink:
             self.process = await asyncio.create_subprocess_exec(
                 PAGEWIRE, *self.command, cwd=REPO, env=self.env, stdout=sink, stderr=sink
             )
+        return offset
+
+    def logged(self, offset: int, text: bytes) -> bool:
+        """Whether the process logged `text` after `offset` (the log's size when it was launched)."""
+        with self.log.open("rb") as lines:
+            lines.seek(offset)
+            return any(text in line for line in lines)
+
+    async def wait_logged(self, offset: int, text: bytes, timeout: float = 90.0) -> None:
+        """Return once the process launched at `offset` logged `text`."""
+        deadline = time.monotonic() + timeout
+        while not self.logged(offset, text):
+            assert self.process is not None and self.process.returncode is None, f"{self.name} exited"
+            assert time.monotonic() < deadline, f"{self.name} never logged {text!r}:\n{self.tail()}"
+            await asyncio.sleep(0.05)
+
+    async def wait_ready(self, offset: int, timeout: float = 90.0) -> None:
+        """Wait until the process launched at `offset` says ready on /readyz."""
+        assert self.process is not None
         deadline = time.monotonic() + timeout
         async with httpx.AsyncClient() as client:
             while time.monotonic() < deadline:

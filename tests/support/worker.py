@@ -139,7 +139,8 @@ async def private_topics(kafka: Settings, name: str) -> dict[str, str]:
 
 
 class Worker(PagewireProcess):
-    """A `pagewire worker` subprocess (memory store) logging to a file; started, stopped and restarted."""
+    """A `pagewire worker` subprocess logging to a file; started, stopped and restarted. Its store is the
+    memory store unless `env` names one (PAGEWIRE_WORKER_STORE)."""
 
     def __init__(self, env: dict[str, str], log: Path) -> None:
         super().__init__(("worker",), {"PAGEWIRE_WORKER_STORE": "memory", **env}, log)

@@ -1,68 +1,111 @@
-"""The worker's held changelog: a table change is written only after its event's outputs are acknowledged."""
+"""The worker's held changes: a change reaches its changelog only after its event's outputs are acknowledged,
+and the local store only after its changelog record is; reads see it at once all the same."""
 
 import asyncio
 import json
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import faust
 import pytest
 from aiokafka.structs import RecordMetadata, TopicPartition
+from faust.types import TP
 
-from services.stream.changelog import DeferredChangelog
+from services.stream.changelog import ChangelogMessage, ChangelogRecord, DeferredChangelog, HeldTable
 
-
-class ChangelogTopic:
-    """A table's changelog topic: what was written to it, decoded, in order."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.written: list[tuple[Any, Any, int | None]] = []
-        self.raw_values: list[bytes | None] = []
-
-    def get_topic_name(self) -> str:
-        return self.name
+PARTITION = 3
 
 
 class Producer:
-    """The app's producer: records every send on its topic's fake and acknowledges it at once."""
+    """The app's producer: records every send; acknowledges at once, or when told (`hold=True`)."""
 
-    def __init__(self) -> None:
-        self.topics: dict[str, ChangelogTopic] = {}
-        self.offset = 0
+    def __init__(self, *, hold: bool = False) -> None:
+        self.hold = hold
+        self.written: list[tuple[Any, Any, int | None]] = []
+        self.raw_values: list[bytes | None] = []
+        self.in_flight: list[tuple[asyncio.Future[Any], RecordMetadata]] = []
 
     async def send(
         self, topic: str, key: bytes, value: bytes | None, partition: int | None, *_: Any
     ) -> "asyncio.Future[Any]":
-        changelog = self.topics[topic]
-        changelog.written.append((json.loads(key), None if value is None else json.loads(value), partition))
-        changelog.raw_values.append(value)
-        self.offset += 1
+        self.written.append((json.loads(key), None if value is None else json.loads(value), partition))
+        self.raw_values.append(value)
         sent: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         where = TopicPartition(topic, partition or 0)
-        sent.set_result(RecordMetadata(topic, where.partition, where, self.offset, -1, -1, 0))
+        metadata = RecordMetadata(topic, where.partition, where, len(self.written) + 99, -1, -1, 0)
+        if self.hold:
+            self.in_flight.append((sent, metadata))
+        else:
+            sent.set_result(metadata)
         return sent
 
+    def acknowledge(self, count: int = 1) -> None:
+        for sent, metadata in self.in_flight[:count]:
+            sent.set_result(metadata)
+        del self.in_flight[:count]
 
-class Table:
-    """The attributes of a Faust table the changelog queue uses."""
+
+class LocalStore:
+    """A Faust store's apply_changelog_batch: what recovery would have written, with each offset."""
+
+    def __init__(self) -> None:
+        self.data: dict[Any, Any] = {}
+        self.offsets: list[int] = []
+
+    def apply_changelog_batch(self, batch: list[Any], to_key: Any, to_value: Any) -> None:
+        for record in batch:
+            if record.message.value is None:
+                self.data.pop(to_key(record.key), None)
+            else:
+                self.data[to_key(record.key)] = to_value(record.value)
+            self.offsets.append(record.message.offset)
+
+
+class FaustTable:
+    """The attributes of a Faust table that HeldTable uses; its partitions are all assigned unless revoked."""
 
     key_serializer = value_serializer = "json"
+    name = "ticker"
 
-    def __init__(self, producer: Producer | None = None) -> None:
-        self.changelog_topic = ChangelogTopic(f"table-{id(self)}-changelog")
-        producer = producer or Producer()
-        producer.topics[self.changelog_topic.name] = self.changelog_topic
-        self.app = SimpleNamespace(producer=producer)
-        self.persisted: list[int] = []
+    def __init__(self, producer: Producer) -> None:
+        self.changelog_topic = SimpleNamespace(get_topic_name=lambda: "pw.worker-ticker-changelog")
+        self.data = LocalStore()
+        self.actives = {TP("pw.worker-ticker-changelog", PARTITION)}
+        self.app = SimpleNamespace(producer=producer, assignor=SimpleNamespace(assigned_actives=self._actives))
 
-    def _on_changelog_sent(self, sent: "asyncio.Future[Any]") -> None:
-        self.persisted.append(sent.result().offset)
+    def _actives(self) -> set[TP]:
+        return self.actives
+
+    def get(self, key: Any) -> Any:
+        return self.data.data.get(key)
+
+    def items(self) -> list[tuple[Any, Any]]:
+        return list(self.data.data.items())
+
+    def partition_for_key(self, key: Any) -> int:
+        return PARTITION
+
+    def _to_key(self, key: Any) -> Any:
+        return key
+
+    def _to_value(self, value: Any) -> Any:
+        return value
 
 
-def event(queue: DeferredChangelog, table: Table, *changes: tuple[str, str]) -> "asyncio.Future[Any]":
-    """One processed event that changed `changes` (key, value) on partition 3; its outputs future."""
+def held_table(*, hold: bool = False) -> tuple[DeferredChangelog, HeldTable, Producer, FaustTable]:
+    queue, producer = DeferredChangelog(), Producer(hold=hold)
+    faust_table = FaustTable(producer)
+    return queue, HeldTable(faust_table, queue), producer, faust_table  # type: ignore[arg-type]
+
+
+def event(queue: DeferredChangelog, table: HeldTable, *changes: tuple[str, Any]) -> "asyncio.Future[Any]":
+    """One processed event that set `changes` (key, value; None deletes); its outputs future."""
     for key, value in changes:
-        queue.hold(table, 3, key, value)
+        if value is None:
+            del table[key]
+        else:
+            table[key] = value
     return queue.seal()
 
 
@@ -72,8 +115,12 @@ def acknowledged() -> "asyncio.Future[Any]":
     return done
 
 
+async def settled() -> None:
+    await asyncio.sleep(0)  # done callbacks run on the next turn of the loop
+
+
 async def test_changes_wait_for_their_outputs_and_keep_their_order() -> None:
-    queue, table = DeferredChangelog(), Table()
+    queue, table, producer, _ = held_table()
     first = event(queue, table, ("KGS", "a1"), ("TJS", "b1"))
     second = event(queue, table, ("KGS", "a2"))
     pending: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
@@ -81,29 +128,74 @@ async def test_changes_wait_for_their_outputs_and_keep_their_order() -> None:
     first.set_result([pending, acknowledged()])
 
     await queue.release_ready()
-    assert table.changelog_topic.written == []  # the first event's output is still in flight
+    assert producer.written == []  # the first event's output is still in flight
     assert queue.held == 2
 
     pending.set_result(None)
     await queue.release_ready()
-    assert table.changelog_topic.written == [("KGS", "a1", 3), ("TJS", "b1", 3), ("KGS", "a2", 3)]
+    assert producer.written == [("KGS", "a1", 3), ("TJS", "b1", 3), ("KGS", "a2", 3)]
     assert queue.held == 0
 
 
-async def test_release_all_waits_for_outputs_not_yet_handed_to_the_producer() -> None:
-    queue, table = DeferredChangelog(), Table()
+async def test_reads_see_a_change_at_once_and_the_local_store_only_once_the_changelog_has_it() -> None:
+    queue, table, producer, faust_table = held_table(hold=True)
+    event(queue, table, ("KGS", "a1")).set_result([acknowledged()])
+    assert table.get("KGS") == "a1" and "KGS" in table and dict(table.items()) == {"KGS": "a1"}
+    assert faust_table.data.data == {}
+
+    await queue.release_ready()
+    assert producer.written == [("KGS", "a1", 3)]
+    assert faust_table.data.data == {}  # sent, not yet acknowledged: a crash now recovers without it
+    assert table.pending == 1
+
+    producer.acknowledge()
+    await settled()
+    assert faust_table.data.data == {"KGS": "a1"} and faust_table.data.offsets == [100]
+    assert table.pending == 0 and table.get("KGS") == "a1"
+
+
+async def test_an_older_acknowledgement_leaves_a_newer_change_of_the_key_pending() -> None:
+    queue, table, producer, faust_table = held_table(hold=True)
+    event(queue, table, ("KGS", "a1")).set_result([acknowledged()])
+    await queue.release_ready()
+    event(queue, table, ("KGS", "a2"))  # processed, its outputs not yet sent
+
+    producer.acknowledge()
+    await settled()
+    assert faust_table.data.data == {"KGS": "a1"}
+    assert table.get("KGS") == "a2" and table.pending == 1
+
+
+async def test_release_all_waits_for_outputs_and_for_the_changelog_to_acknowledge() -> None:
+    queue, table, producer, faust_table = held_table(hold=True)
     outputs = event(queue, table, ("KGS", "a1"))
     releasing = asyncio.create_task(queue.release_all())
     await asyncio.sleep(0.01)
-    assert not releasing.done() and table.changelog_topic.written == []
+    assert not releasing.done() and producer.written == []
 
     outputs.set_result([acknowledged()])
+    await asyncio.sleep(0.01)
+    assert producer.written == [("KGS", "a1", 3)]
+    assert not releasing.done()  # Faust commits offsets after this returns: not before the changelog has it
+
+    producer.acknowledge()
     await asyncio.wait_for(releasing, 1)
-    assert table.changelog_topic.written == [("KGS", "a1", 3)]
+    assert faust_table.data.data == {"KGS": "a1"}
+
+
+async def test_a_changelog_record_that_failed_fails_the_release() -> None:
+    queue, table, producer, faust_table = held_table(hold=True)
+    event(queue, table, ("KGS", "a1")).set_result([acknowledged()])
+    await queue.release_ready()
+    producer.in_flight[0][0].set_exception(ConnectionError("not enough replicas"))
+    with pytest.raises(RuntimeError, match="did not reach its changelog"):
+        await queue.release_all()
+    assert faust_table.data.data == {}
+    assert table.get("KGS") == "a1"  # this process still reads what its outputs said
 
 
 async def test_a_failed_output_keeps_its_change_and_every_later_one_unwritten() -> None:
-    queue, table = DeferredChangelog(), Table()
+    queue, table, producer, faust_table = held_table()
     failed: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
     failed.set_exception(ConnectionError("broker refused the article"))
     event(queue, table, ("article-1", "seen")).set_result([failed])
@@ -112,28 +204,59 @@ async def test_a_failed_output_keeps_its_change_and_every_later_one_unwritten() 
     await queue.release_ready()
     with pytest.raises(ConnectionError, match="refused the article"):
         await queue.release_all()
-    assert table.changelog_topic.written == []
+    assert producer.written == [] and faust_table.data.data == {}
     assert queue.held == 2
 
 
 async def test_outputs_that_could_not_be_sent_fail_the_release() -> None:
-    queue, table = DeferredChangelog(), Table()
+    queue, table, producer, _ = held_table()
     event(queue, table, ("KGS", "a1")).set_exception(RuntimeError("outputs not sent"))
     await queue.release_ready()
     with pytest.raises(RuntimeError, match="outputs not sent"):
         await queue.release_all()
-    assert table.changelog_topic.written == []
+    assert producer.written == []
 
 
 async def test_a_deletion_is_held_in_order_and_written_as_a_tombstone() -> None:
-    queue, table = DeferredChangelog(), Table()
-    queue.hold(table, 3, "KGS#0", {"runs": []})
-    queue.hold(table, 3, "KGS", "a1")
-    queue.hold(table, 3, "KGS#0", None)
-    queue.seal().set_result([acknowledged()])
+    queue, table, producer, faust_table = held_table()
+    event(queue, table, ("KGS#0", {"runs": []}), ("KGS", "a1"), ("KGS#0", None)).set_result([acknowledged()])
+    assert "KGS#0" not in table and dict(table.items()) == {"KGS": "a1"}
     await queue.release_ready()
-    assert table.changelog_topic.written == [("KGS#0", {"runs": []}, 3), ("KGS", "a1", 3), ("KGS#0", None, 3)]
+    assert producer.written == [("KGS#0", {"runs": []}, 3), ("KGS", "a1", 3), ("KGS#0", None, 3)]
     # a None value goes out as Kafka's null (a tombstone), not as the JSON text null
-    assert table.changelog_topic.raw_values == [b'{"runs":[]}', b'"a1"', None]
-    await asyncio.sleep(0)  # done callbacks run on the next turn of the loop
-    assert table.persisted == [1, 2, 3]  # what RocksDB is told it holds
+    assert producer.raw_values == [b'{"runs":[]}', b'"a1"', None]
+    await settled()
+    assert faust_table.data.data == {"KGS": "a1"} and faust_table.data.offsets == [100, 101, 102]
+
+
+async def test_a_change_acknowledged_after_its_partition_moved_away_stays_out_of_the_local_store() -> None:
+    queue, table, producer, faust_table = held_table(hold=True)
+    event(queue, table, ("KGS", "a1")).set_result([acknowledged()])
+    await queue.release_ready()
+    faust_table.actives = set()  # revoked: the next owner reads the record from the changelog
+    producer.acknowledge()
+    await settled()
+    assert faust_table.data.data == {} and table.pending == 0
+
+
+@pytest.mark.parametrize("store", ["rocksdb://", "memory://"])
+def test_faust_stores_apply_a_held_record_as_recovery_would(store: str, tmp_path: Path) -> None:
+    """The fields of faust.Event that HeldTable hands to apply_changelog_batch are all each store reads
+    (faust-streaming's private API: a failure here after an upgrade means changelog.py must change)."""
+    app = faust.App("changelog-test", store=store, datadir=str(tmp_path))
+    table = app.Table("ticker", partitions=4)
+    tp = TP(table.changelog_topic.get_topic_name(), 2)
+    records = [
+        ChangelogRecord("KGS", {"rate": "0.01144"}, ChangelogMessage(tp, 2, 7, b'"KGS"', b'{"rate":"0.01144"}')),
+        ChangelogRecord("TJS", {"rate": "0.1"}, ChangelogMessage(tp, 2, 8, b'"TJS"', b'{"rate":"0.1"}')),
+        ChangelogRecord("TJS", None, ChangelogMessage(tp, 2, 9, b'"TJS"', None)),
+    ]
+    for record in records:
+        table.data.apply_changelog_batch([record], to_key=table._to_key, to_value=table._to_value)
+
+    if store == "rocksdb://":
+        assert table.data.persisted_offset(tp) == 9
+        db = table.data._db_for_partition(2)
+        assert db.get(b'"KGS"') == b'{"rate":"0.01144"}' and db.get(b'"TJS"') is None
+    else:
+        assert table.data.data == {"KGS": {"rate": "0.01144"}}
