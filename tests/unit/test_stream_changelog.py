@@ -72,7 +72,8 @@ class FaustTable:
         self.changelog_topic = SimpleNamespace(get_topic_name=lambda: "pw.worker-ticker-changelog")
         self.data = LocalStore()
         self.actives = {TP("pw.worker-ticker-changelog", PARTITION)}
-        self.app = SimpleNamespace(producer=producer, assignor=SimpleNamespace(assigned_actives=self._actives))
+        assignor = SimpleNamespace(assigned_actives=self._actives)
+        self.app = SimpleNamespace(producer=producer, assignor=assignor)
 
     def _actives(self) -> set[TP]:
         return self.actives
@@ -246,9 +247,10 @@ def test_faust_stores_apply_a_held_record_as_recovery_would(store: str, tmp_path
     app = faust.App("changelog-test", store=store, datadir=str(tmp_path))
     table = app.Table("ticker", partitions=4)
     tp = TP(table.changelog_topic.get_topic_name(), 2)
+    kgs, tjs = {"rate": "0.01144"}, {"rate": "0.1"}
     records = [
-        ChangelogRecord("KGS", {"rate": "0.01144"}, ChangelogMessage(tp, 2, 7, b'"KGS"', b'{"rate":"0.01144"}')),
-        ChangelogRecord("TJS", {"rate": "0.1"}, ChangelogMessage(tp, 2, 8, b'"TJS"', b'{"rate":"0.1"}')),
+        ChangelogRecord("KGS", kgs, ChangelogMessage(tp, 2, 7, b'"KGS"', b'{"rate":"0.01144"}')),
+        ChangelogRecord("TJS", tjs, ChangelogMessage(tp, 2, 8, b'"TJS"', b'{"rate":"0.1"}')),
         ChangelogRecord("TJS", None, ChangelogMessage(tp, 2, 9, b'"TJS"', None)),
     ]
     for record in records:
