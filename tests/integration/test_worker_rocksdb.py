@@ -1,8 +1,12 @@
 """The production store: a RocksDB-backed worker (rocksdict) keeps its tables on disk across a restart."""
 
 from pathlib import Path
+from typing import Any
+
+import orjson
 
 from services.common.catalog import load_catalog
+from services.common.kafka import message_counts
 from services.common.settings import Settings
 from tests.support.worker import Worker, of_site, private_topics, read_outputs, record, sample, send, snapshot
 
@@ -54,3 +58,63 @@ async def test_a_rocksdb_worker_restarts_from_its_own_files_and_re_emits_nothing
         ("ticker.rows", f"{site}|UZS/USD"),
     ]
     assert {o.value["snapshot_id"] for o in new if o.topic != "snapshots.parsed"} == {later.snapshot_id}
+
+
+TABLES = ("ticker", "article", "alert-group", "site")
+
+
+def recoveries(worker: Worker) -> list[dict[str, Any]]:
+    """The worker's "state recovered" log lines, oldest first."""
+    lines = worker.log.read_bytes().splitlines()
+    return [orjson.loads(line) for line in lines if b'"state recovered' in line]
+
+
+async def changelog_records(settings: Settings, prefix: str) -> int:
+    names = [f"{prefix}{settings.worker.app_id}-{table}-changelog" for table in TABLES]
+    counts = await message_counts(settings.kafka, names)
+    assert sorted(counts) == sorted(names), f"changelog topics missing: {counts}"
+    return sum(counts.values())
+
+
+async def test_every_start_says_how_it_found_its_tables_and_how_much_of_the_changelog_it_read(
+    kafka: Settings, test_env: dict[str, str], tmp_path: Path
+) -> None:
+    prefix = await private_topics(kafka, "recovery")
+    catalog = load_catalog(prefix["PAGEWIRE_TOPIC_PREFIX"])
+    private = Settings.load({"PAGEWIRE_KAFKA_BOOTSTRAP": kafka.kafka.bootstrap, **prefix})
+    env = {**test_env, **prefix, "PAGEWIRE_STATE_DIR": str(tmp_path / "state")}
+    site = "recovery.example"
+    rocks = Worker({**env, "PAGEWIRE_WORKER_STORE": "rocksdb"}, tmp_path / "rocksdb.log")
+
+    await rocks.start()
+    await send(private, [record(snapshot(site, "2025-02-19T06:00:00Z"))])
+    await read_outputs(
+        kafka.kafka, catalog, TOPICS, lambda found: bool(of_site(found, "snapshots.parsed", site))
+    )
+    await rocks.kill()  # after its commit or not: its files hold only what the changelog holds
+    await rocks.start()
+    assert await rocks.stop() == 0
+    await rocks.start()
+    metrics = await rocks.metrics()
+    assert await rocks.stop() == 0
+
+    starts = [(line["how"], line["store"]) for line in recoveries(rocks)]
+    assert starts == [("fresh", "rocksdb"), ("unclean", "rocksdb"), ("clean", "rocksdb")]
+    # a clean stop leaves nothing for the next start to read; its local files are up to date
+    assert recoveries(rocks)[2]["changelog_records"] == 0
+    assert 'pagewire_worker_state_starts_total{how="clean"} 1.0' in metrics
+    assert "pagewire_worker_recovery_records 0.0" in metrics
+
+    written = await changelog_records(private, prefix["PAGEWIRE_TOPIC_PREFIX"])
+    # 5 pairs, 6 articles and the site; more if the snapshot was processed again after the kill
+    assert written >= 12
+    memory = Worker({**env, "PAGEWIRE_WORKER_STORE": "memory"}, tmp_path / "memory.log")
+    await memory.start()
+    metrics = await memory.metrics()
+    assert await memory.stop() == 0
+    [line] = recoveries(memory)
+    assert (line["how"], line["changelog_records"]) == ("memory", written)  # the whole changelog
+    assert line["detail"] == "memory store: the tables are read from the changelog in full at every start"
+    assert f"pagewire_worker_recovery_records {float(written)}" in metrics
+    seconds = next(row for row in metrics.splitlines() if row.startswith("pagewire_worker_recovery_seconds "))
+    assert 0 < float(seconds.split()[1]) < 60
