@@ -17,12 +17,13 @@ from bench.corpus import Corpus
 from bench.kafka_env import RUN_ID, broker_answers, fresh_part
 from bench.latency import run_latency
 from bench.parser import run_parser
+from bench.recovery import run_recovery
 from bench.report import RESULTS, machine, print_table, settings_that_matter, verdicts
 from bench.saturation import run_saturation
 from bench.sink import PostgresDatabase, run_sink, sqlite_url
 from services.common.settings import Settings
 
-PARTS = ("parser", "baseline", "worker", "sink")
+PARTS = ("parser", "baseline", "worker", "recovery", "sink")
 LOADS = (25, 50, 75)  # per cent of the worker's measured maximum
 
 
@@ -34,6 +35,7 @@ FULL = {
     "latency_warm_up_s": 5.0,
     "latency_measure_s": 20.0,
     "sink_snapshots": 8_000,
+    "recovery_backlog": 8_000,
     "parser_seconds": 3.0,
 }
 QUICK = {
@@ -43,6 +45,7 @@ QUICK = {
     "latency_warm_up_s": 2.0,
     "latency_measure_s": 5.0,
     "sink_snapshots": 1_500,
+    "recovery_backlog": 1_500,
     "parser_seconds": 0.5,
 }
 
@@ -95,6 +98,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             results["baseline"] = await run_baseline(part, corpus, int(sizes["baseline_messages"]))
     if "worker" in args.parts:
         results["worker"] = await _worker(corpus, sizes)
+    if "recovery" in args.parts:
+        _say("recovery: a RocksDB worker drains, then starts clean, after a SIGKILL, with its files lost")
+        async with fresh_part("recovery") as part:
+            backlog = int(sizes["recovery_backlog"])
+            results["recovery"] = await run_recovery(part, corpus, backlog, sizes["worker_deadline_s"])
     if "sink" in args.parts:
         results["sink"] = await _sink(corpus, int(sizes["sink_snapshots"]))
     results["targets"] = verdicts(results)

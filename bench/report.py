@@ -52,7 +52,7 @@ def settings_that_matter(settings: Settings) -> dict[str, Any]:
     conf = make_app(settings).conf
     return {
         "kafka_compression": settings.kafka.compression,
-        "worker_store": "memory (bench)",
+        "worker_store": "memory (bench), rocksdb in the recovery part",
         "faust": {
             name: _plain(getattr(conf, name))
             for name in (
@@ -140,6 +140,9 @@ def table(results: dict[str, Any]) -> Table:
             "<= 250",
             _mark(targets["worker_peak_rss_mb"]["met"]),
         )
+    recovery = results.get("recovery")
+    if recovery:
+        _recovery_rows(view, recovery, baseline, worker)
     for name, sink in (results.get("sink") or {}).items():
         if "skipped" in sink:
             view.add_row(f"storage sink {name} rows/s", "skipped", "", "", "", "")
@@ -160,6 +163,35 @@ def table(results: dict[str, Any]) -> Table:
         html = f"{parser['html_per_s']:,.0f}"
         view.add_row("parser HTML snapshots/s, every line new", html, "", "", "", "")
     return view
+
+
+def _recovery_rows(
+    view: Table, recovery: dict[str, Any], baseline: float | None, worker: dict[str, Any]
+) -> None:
+    """The RocksDB worker's drain beside the memory worker's, and each start's recovery."""
+    rate = recovery["rocksdb_drain"]["rate_per_s"]
+    memory = (worker.get("max") or {}).get("rate_per_s")
+    view.add_row(
+        "RocksDB worker drain rate, snapshots/s (baseline: memory worker)",
+        f"{rate:,.0f}",
+        f"{memory:,.0f}" if memory else "-",
+        f"{rate / memory:.2f}" if memory else "-",
+        "",
+        "",
+    )
+    for key, what in (
+        ("after_clean_stop", "after a clean stop"),
+        ("after_sigkill", "after a SIGKILL mid-drain"),
+        ("files_lost", "with its files lost (rebuild)"),
+        ("memory_start", "memory store"),
+    ):
+        start = recovery[key]
+        figures = f"{start['seconds']:.2f} s, {start['changelog_records']:,} records"
+        view.add_row(f"recovery {what} ({start['how']})", figures, "", "", "", "")
+    rebuilt = recovery["files_lost"]["records_per_s"]
+    ratio = f"{rebuilt / baseline:.2f}" if baseline else "-"
+    shown = f"{baseline:,.0f}" if baseline else "-"
+    view.add_row("changelog records/s read by a rebuild", f"{rebuilt:,.0f}", shown, ratio, "", "")
 
 
 def print_table(results: dict[str, Any]) -> None:

@@ -33,21 +33,22 @@ async def running_worker(part: Part) -> AsyncIterator[Process]:
 async def run_saturation(part: Part, corpus: Corpus, count: int, deadline: float) -> dict[str, Any]:
     raw = part.catalog.name("snapshots.raw")
     parsed = part.catalog.name("snapshots.parsed")
-    await preload(part.settings, raw, _records(corpus, count))
+    await preload(part.settings, raw, records(corpus, count))
     async with running_worker(part) as worker, Offsets(part.settings) as offsets:
-        samples = await _sample(offsets, worker, parsed, count, deadline)
+        samples = await sample(offsets, worker, parsed, count, deadline)
         outputs = {name: await offsets.end(part.catalog.name(name)) for name in COUNTED}
         peak = worker.peak_rss_mb()
-    return {**_window(samples, count), "outputs": outputs, "peak_rss_mb": round(peak, 1)}
+    return {**window(samples, count), "outputs": outputs, "peak_rss_mb": round(peak, 1)}
 
 
-def _records(corpus: Corpus, count: int) -> Any:
-    for index in range(count):
+def records(corpus: Corpus, count: int, start: int = 0) -> Any:
+    """The corpus's snapshots `start` to `start + count` as (key, value, headers) for preload."""
+    for index in range(start, start + count):
         message = corpus.message(index)
         yield message.key, message.value, message.headers
 
 
-async def _sample(
+async def sample(
     offsets: Offsets, worker: Process, topic: str, count: int, deadline: float
 ) -> list[tuple[float, int, float]]:
     """(time, snapshots processed, worker CPU seconds) every SAMPLE seconds until done or `deadline` s."""
@@ -62,7 +63,7 @@ async def _sample(
         await asyncio.sleep(SAMPLE)
 
 
-def _window(samples: list[tuple[float, int, float]], count: int) -> dict[str, Any]:
+def window(samples: list[tuple[float, int, float]], count: int) -> dict[str, Any]:
     first = next((t for t, done, _ in samples if done > 0), None)
     if first is None:
         raise RuntimeError("the worker processed nothing")

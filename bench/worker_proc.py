@@ -89,6 +89,13 @@ class Process:
             self.process.kill()
             return await self.process.wait()
 
+    async def kill(self) -> None:
+        """SIGKILL: nothing is flushed or committed; waits until the process is gone."""
+        assert self.process is not None
+        if self.process.returncode is None:
+            self.process.kill()
+        await self.process.wait()
+
     async def finish(self) -> None:
         """Stop; a non-zero exit raises with the log's tail, a clean one removes the log."""
         code = await self.stop()

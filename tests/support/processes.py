@@ -61,13 +61,13 @@ class PagewireProcess:
             lines.seek(offset)
             return any(text in line for line in lines)
 
-    async def wait_logged(self, offset: int, text: bytes, timeout: float = 90.0) -> None:
-        """Return once the process launched at `offset` logged `text`."""
+    async def wait_logged(self, offset: int, text: bytes, timeout: float = 90.0, poll: float = 0.05) -> None:
+        """Return once the process launched at `offset` logged `text` (looking every `poll` seconds)."""
         deadline = time.monotonic() + timeout
         while not self.logged(offset, text):
             assert self.process is not None and self.process.returncode is None, f"{self.name} exited"
             assert time.monotonic() < deadline, f"{self.name} never logged {text!r}:\n{self.tail()}"
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(poll)
 
     async def wait_ready(self, offset: int, timeout: float = 90.0) -> None:
         """Wait until the process launched at `offset` says ready on /readyz."""
