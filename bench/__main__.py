@@ -62,6 +62,12 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
         "--json", type=Path, help="where to write the results (default bench/results/<time>.json)"
     )
     parser.add_argument("--seed", type=int, default=1, help="seed of the generated snapshots (default 1)")
+    parser.add_argument(
+        "--store",
+        choices=("memory", "rocksdb"),
+        default="memory",
+        help="the worker part's table store (default memory; the recovery part always runs RocksDB)",
+    )
     args = parser.parse_args(argv)
     args.parts = [part.strip() for part in args.only.split(",") if part.strip()]
     unknown = set(args.parts) - set(PARTS)
@@ -83,7 +89,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "parts": args.parts,
         "sizes": sizes,
         "machine": machine(),
-        "settings": settings_that_matter(settings),
+        "settings": settings_that_matter(settings, args.store),
     }
     if set(args.parts) - {"parser"} and not await broker_answers(settings):
         raise SystemExit(
@@ -97,7 +103,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         async with fresh_part("baseline") as part:
             results["baseline"] = await run_baseline(part, corpus, int(sizes["baseline_messages"]))
     if "worker" in args.parts:
-        results["worker"] = await _worker(corpus, sizes)
+        results["worker"] = await _worker(corpus, sizes, args.store)
     if "recovery" in args.parts:
         _say("recovery: a RocksDB worker drains, then starts clean, after a SIGKILL, with its files lost")
         async with fresh_part("recovery") as part:
@@ -112,16 +118,18 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     return results
 
 
-async def _worker(corpus: Corpus, sizes: dict[str, float]) -> dict[str, Any]:
-    _say("worker: drain a backlog")
-    async with fresh_part("worker-max") as part:
+async def _worker(corpus: Corpus, sizes: dict[str, float], store: str) -> dict[str, Any]:
+    _say(f"worker: drain a backlog ({store} store)")
+    store_env = {"PAGEWIRE_WORKER_STORE": store}
+    async with fresh_part("worker-max", store_env) as part:
         highest = await run_saturation(part, corpus, int(sizes["worker_backlog"]), sizes["worker_deadline_s"])
     _say(f"worker: latency at {', '.join(f'{load}%' for load in LOADS)} of {highest['rate_per_s']:.0f}/s")
-    async with fresh_part("worker-latency") as part:
+    async with fresh_part("worker-latency", store_env) as part:
         latency = await run_latency(
             part, corpus, highest["rate_per_s"], LOADS, sizes["latency_warm_up_s"], sizes["latency_measure_s"]
         )
     return {
+        "store": store,
         "max": highest,
         "latency": latency,
         "peak_rss_mb": max(highest["peak_rss_mb"], latency["peak_rss_mb"]),

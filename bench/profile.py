@@ -16,7 +16,7 @@ from pathlib import Path
 
 from bench.corpus import Corpus
 from bench.kafka_env import Offsets, fresh_part, preload
-from bench.saturation import _records, running_worker
+from bench.saturation import records, running_worker
 
 #: component -> stack substrings; a sample counts for the first component any of whose substrings occur
 COMPONENTS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -57,7 +57,7 @@ async def profile(backlog: int, seconds: int, raw: Path) -> tuple[int, float]:
     spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     corpus = Corpus()
     async with fresh_part("profile") as part:
-        await preload(part.settings, part.catalog.name("snapshots.raw"), _records(corpus, backlog))
+        await preload(part.settings, part.catalog.name("snapshots.raw"), records(corpus, backlog))
         async with running_worker(part) as worker, Offsets(part.settings) as offsets:
             parsed = part.catalog.name("snapshots.parsed")
             await asyncio.sleep(5)  # past start-up: caches warm, the stream busy

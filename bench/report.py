@@ -45,14 +45,14 @@ def machine() -> dict[str, Any]:
     }
 
 
-def settings_that_matter(settings: Settings) -> dict[str, Any]:
+def settings_that_matter(settings: Settings, store: str = "memory") -> dict[str, Any]:
     """The knobs that move the figures: compression, acks, batching, commit cadence, buffers."""
     from services.stream.app import make_app
 
     conf = make_app(settings).conf
     return {
         "kafka_compression": settings.kafka.compression,
-        "worker_store": "memory (bench), rocksdb in the recovery part",
+        "worker_store": f"{store} (worker part), rocksdb (recovery part)",
         "faust": {
             name: _plain(getattr(conf, name))
             for name in (
@@ -172,7 +172,7 @@ def _recovery_rows(
     rate = recovery["rocksdb_drain"]["rate_per_s"]
     memory = (worker.get("max") or {}).get("rate_per_s")
     view.add_row(
-        "RocksDB worker drain rate, snapshots/s (baseline: memory worker)",
+        "RocksDB worker drain, snapshots/s (vs the memory worker)",
         f"{rate:,.0f}",
         f"{memory:,.0f}" if memory else "-",
         f"{rate / memory:.2f}" if memory else "-",

@@ -23,9 +23,10 @@ COUNTED = ("ticker.rows", "rates.deltas", "articles", "alerts", "deadletter")
 
 @asynccontextmanager
 async def running_worker(part: Part) -> AsyncIterator[Process]:
-    """A ready `pagewire worker` of `part` (memory store, its own state directory), stopped afterwards."""
+    """A ready `pagewire worker` of `part` (the memory store unless the part's environment names one; its
+    own state directory), stopped afterwards."""
     with tempfile.TemporaryDirectory(prefix="pwbench-state-") as state_dir:
-        env = {**part.env, "PAGEWIRE_WORKER_STORE": "memory", "PAGEWIRE_STATE_DIR": state_dir}
+        env = {"PAGEWIRE_WORKER_STORE": "memory", **part.env, "PAGEWIRE_STATE_DIR": state_dir}
         async with running(Process(["worker"], env, "PAGEWIRE_OBSERVE_WORKER_PORT")) as worker:
             yield worker
 

@@ -81,14 +81,21 @@ class Pipeline:
         await process.start()
 
     async def settle(self, timeout: float = 180.0) -> None:
-        """Return once every stage committed everything upstream of it: worker, alert sink, storage."""
+        """Return once every stage committed everything upstream of it: worker, alert sink, storage.
+        A stage that does not catch up fails with the last lines of every process's log."""
         kafka, catalog = self.settings.kafka, self.catalog
         prefix = self.env["PAGEWIRE_TOPIC_PREFIX"]
-        await wait_caught_up(kafka, f"{prefix}worker", catalog, ["snapshots.raw"], timeout)
-        for destination in self.chats:
-            await wait_caught_up(kafka, f"{prefix}alerts-{destination}", catalog, ["alerts"], timeout)
-        for dialect in self.storage:
-            await wait_caught_up(kafka, f"{prefix}storage-{dialect}", catalog, STORED_TOPICS, timeout)
+        groups = [(f"{prefix}worker", ["snapshots.raw"])]
+        groups += [(f"{prefix}alerts-{destination}", ["alerts"]) for destination in self.chats]
+        groups += [(f"{prefix}storage-{dialect}", list(STORED_TOPICS)) for dialect in self.storage]
+        for group, topics in groups:
+            try:
+                await wait_caught_up(kafka, group, catalog, topics, timeout)
+            except AssertionError as exc:
+                logs = "\n".join(
+                    f"--- {name}:\n{process.tail(2500)}" for name, process in self.processes().items()
+                )
+                raise AssertionError(f"{exc}\n{logs}") from None
 
     async def topics(self) -> dict[str, list[tuple[bytes, bytes]]]:
         """(key, value) of every message on every catalog topic, by catalog name, in partition order."""
