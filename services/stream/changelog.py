@@ -59,6 +59,7 @@ class DeferredChangelog:
         self._releasing = asyncio.Lock()
         self._serial = 0
         self._unacknowledged: set[asyncio.Future[Any]] = set()
+        self._acked: list[tuple[Change, ChangelogRecord]] = []  # acknowledged, not yet in the local store
         self._failed: BaseException | None = None
         #: changelog records read since start (recovery, and standbys): what recovery reports
         self.records_read = 0
@@ -101,6 +102,7 @@ class DeferredChangelog:
             if self._unacknowledged:
                 # _on_sent was added to each before wait's own callback, so it has run when this returns
                 await asyncio.wait(list(self._unacknowledged))
+            self._apply_acked()  # the local store up to date before Faust commits (or a revocation)
             if self._failed is not None:
                 raise RuntimeError("a table change did not reach its changelog") from self._failed
 
@@ -122,7 +124,22 @@ class DeferredChangelog:
         elif sent.exception() is not None:
             self._failed = self._failed or sent.exception()
         else:
-            change.table.acknowledged(change, record, sent.result().offset)
+            # acknowledgements arrive a producer batch at a time: applied together on the next turn of the
+            # loop, one store write batch per table (and one persisted offset per partition), not one each
+            acked = ChangelogRecord(
+                record.key, record.value, replace(record.message, offset=sent.result().offset)
+            )
+            if not self._acked:
+                asyncio.get_running_loop().call_soon(self._apply_acked)
+            self._acked.append((change, acked))
+
+    def _apply_acked(self) -> None:
+        acked, self._acked = self._acked, []
+        by_table: dict[HeldTable, list[tuple[Change, ChangelogRecord]]] = {}
+        for change, record in acked:
+            by_table.setdefault(change.table, []).append((change, record))
+        for table, records in by_table.items():
+            table.acknowledged(records)
 
 
 def _acknowledged(event: _Event) -> bool:
@@ -199,17 +216,19 @@ class HeldTable:
         )
         return cast("asyncio.Future[Any]", sent)
 
-    def acknowledged(self, change: Change, record: "ChangelogRecord", offset: int) -> None:
-        """The changelog holds the change at `offset`: apply it to the local store as recovery would
-        (RocksDB also records the offset), unless the partition moved away meanwhile; then the recovery of
-        its next owner reads it from the changelog."""
+    def acknowledged(self, records: "list[tuple[Change, ChangelogRecord]]") -> None:
+        """The changelog holds these changes (each record with its offset): apply them to the local store as
+        recovery would (RocksDB also records the offsets), but those of a partition that moved away
+        meanwhile; the recovery of its next owner reads them from the changelog."""
         table = self.table
-        if record.message.tp in table.app.assignor.assigned_actives():
-            applied = ChangelogRecord(record.key, record.value, replace(record.message, offset=offset))
-            batch: list[Any] = [applied]  # the fields of faust.Event that stores read, nothing more
+        actives = table.app.assignor.assigned_actives()
+        # the fields of faust.Event that stores read, nothing more (tests/unit/test_stream_changelog.py)
+        batch: list[Any] = [record for _, record in records if record.message.tp in actives]
+        if batch:
             table.data.apply_changelog_batch(batch, to_key=table._to_key, to_value=table._to_value)
-        if self._pending.get(change.key) is change:
-            del self._pending[change.key]
+        for change, _ in records:
+            if self._pending.get(change.key) is change:
+                del self._pending[change.key]
 
 
 @dataclass(frozen=True)

@@ -52,8 +52,10 @@ class LocalStore:
     def __init__(self) -> None:
         self.data: dict[Any, Any] = {}
         self.offsets: list[int] = []
+        self.batches = 0
 
     def apply_changelog_batch(self, batch: list[Any], to_key: Any, to_value: Any) -> None:
+        self.batches += 1
         for record in batch:
             if record.message.value is None:
                 self.data.pop(to_key(record.key), None)
@@ -117,7 +119,9 @@ def acknowledged() -> "asyncio.Future[Any]":
 
 
 async def settled() -> None:
-    await asyncio.sleep(0)  # done callbacks run on the next turn of the loop
+    # done callbacks run on the next turn of the loop, and apply what was acknowledged on the one after
+    for _ in range(2):
+        await asyncio.sleep(0)
 
 
 async def test_changes_wait_for_their_outputs_and_keep_their_order() -> None:
@@ -153,6 +157,16 @@ async def test_reads_see_a_change_at_once_and_the_local_store_only_once_the_chan
     await settled()
     assert faust_table.data.data == {"KGS": "a1"} and faust_table.data.offsets == [100]
     assert table.pending == 0 and table.get("KGS") == "a1"
+
+
+async def test_acknowledgements_arriving_together_reach_the_store_in_one_write() -> None:
+    queue, table, producer, faust_table = held_table(hold=True)
+    event(queue, table, ("KGS", "a1"), ("TJS", "b1"), ("UZS", "c1")).set_result([acknowledged()])
+    await queue.release_ready()
+    producer.acknowledge(3)  # one producer batch
+    await settled()
+    assert faust_table.data.data == {"KGS": "a1", "TJS": "b1", "UZS": "c1"}
+    assert faust_table.data.batches == 1 and faust_table.data.offsets == [100, 101, 102]
 
 
 async def test_an_older_acknowledgement_leaves_a_newer_change_of_the_key_pending() -> None:
