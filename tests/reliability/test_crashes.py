@@ -28,11 +28,11 @@ BURST, PAUSE = 100, 0.5
 AGAIN_RECOVERING = "worker, and again while recovering"
 TWICE = "worker twice in quick succession"
 VICTIMS = (
-    ("worker",) * 7
+    ("worker",) * 5
     + (AGAIN_RECOVERING,) * 2
     + (TWICE,)
-    + ("storage sink (sqlite)", "storage sink (postgresql)") * 2
-    + ("alert sink",) * 3
+    + ("storage sink (sqlite)", "storage sink (postgresql)")
+    + ("alert sink",) * 2
 )
 STORES = ("rocksdb", "memory")
 

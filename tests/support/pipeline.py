@@ -131,12 +131,14 @@ async def pipeline(
     chats: Mapping[str, Chat] = CHATS,
     *,
     store: str = "memory",
+    takeover: Mapping[str, str] = FAST_TAKEOVER,
 ) -> AsyncIterator[Pipeline]:
     """Fresh topics under a prefix of their own, every process started and ready; all stopped after.
-    The worker keeps its tables in `store` (PAGEWIRE_WORKER_STORE) under the folder's state/."""
+    The worker keeps its tables in `store` (PAGEWIRE_WORKER_STORE) under the folder's state/; `takeover`
+    sets how soon the broker gives up on a worker that stopped heartbeating."""
     await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
     prefix = f"{base_env['PAGEWIRE_TOPIC_PREFIX']}r{uuid.uuid4().hex[:6]}."
-    env = {**base_env, **FAST, **FAST_TAKEOVER, "PAGEWIRE_TOPIC_PREFIX": prefix}
+    env = {**base_env, **FAST, **takeover, "PAGEWIRE_TOPIC_PREFIX": prefix}
     env["PAGEWIRE_STATE_DIR"] = str(folder / "state")
     env["PAGEWIRE_WORKER_STORE"] = store
     destinations: dict[str, dict[str, str]] = {}
