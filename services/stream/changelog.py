@@ -20,7 +20,7 @@ only once its changelog record is: recovered state is never ahead of what was pu
 import asyncio
 from collections import deque
 from collections.abc import Awaitable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, cast
 
@@ -37,7 +37,6 @@ class Change:
     partition: int
     key: Any
     value: Any
-    serial: int
 
 
 @dataclass
@@ -57,7 +56,6 @@ class DeferredChangelog:
         self._current: list[Change] = []
         self._held: deque[_Event] = deque()
         self._releasing = asyncio.Lock()
-        self._serial = 0
         self._unacknowledged: set[asyncio.Future[Any]] = set()
         self._acked: list[tuple[Change, ChangelogRecord]] = []  # acknowledged, not yet in the local store
         self._failed: BaseException | None = None
@@ -72,8 +70,7 @@ class DeferredChangelog:
         return HeldTable(created, self)
 
     def hold(self, table: "HeldTable", partition: int, key: Any, value: Any) -> Change:
-        self._serial += 1
-        change = Change(table, partition, key, value, self._serial)
+        change = Change(table, partition, key, value)
         self._current.append(change)
         return change
 
@@ -126,12 +123,10 @@ class DeferredChangelog:
         else:
             # acknowledgements arrive a producer batch at a time: applied together on the next turn of the
             # loop, one store write batch per table (and one persisted offset per partition), not one each
-            acked = ChangelogRecord(
-                record.key, record.value, replace(record.message, offset=sent.result().offset)
-            )
+            record.message.offset = sent.result().offset
             if not self._acked:
                 asyncio.get_running_loop().call_soon(self._apply_acked)
-            self._acked.append((change, acked))
+            self._acked.append((change, record))
 
     def _apply_acked(self) -> None:
         acked, self._acked = self._acked, []
@@ -231,9 +226,10 @@ class HeldTable:
                 del self._pending[change.key]
 
 
-@dataclass(frozen=True)
+@dataclass
 class ChangelogMessage:
-    """The fields of a Kafka message that Faust's stores read in apply_changelog_batch."""
+    """The fields of a Kafka message that Faust's stores read in apply_changelog_batch; its offset is
+    set once the changelog acknowledges the record."""
 
     tp: TP
     partition: int

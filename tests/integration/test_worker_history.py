@@ -6,7 +6,6 @@ from pathlib import Path
 import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from services.common.catalog import load_catalog
 from services.common.settings import Settings
 from services.domain.messages import rate_delta_message
 from services.domain.stream_rules import StreamRules
@@ -14,7 +13,7 @@ from services.domain.ticker import TickerObservation, TickerState
 from services.domain.ticker_dedupe import observe_ticker
 from services.domain.ticker_records import RUNS_PER_CHUNK
 from tests.conftest import SEED
-from tests.support.worker import Output, Worker, of_site, private_topics, read_outputs, record, send, snapshot
+from tests.support.worker import Output, Worker, of_site, own_topics, read_outputs, record, send, snapshot
 
 SITE = "history.example"
 LIMIT = 4  # runs kept per pair: a few dozen rate changes fill and drop several chunks
@@ -70,10 +69,8 @@ async def live_ticker_keys(settings: Settings, topic: str) -> dict[str, bytes | 
 async def test_a_long_history_is_chunked_pruned_and_read_back_after_a_restart(
     kafka: Settings, test_env: dict[str, str], tmp_path: Path
 ) -> None:
-    prefix = await private_topics(kafka, "history")
-    catalog = load_catalog(prefix["PAGEWIRE_TOPIC_PREFIX"])
-    private = Settings.load({"PAGEWIRE_KAFKA_BOOTSTRAP": kafka.kafka.bootstrap, **prefix})
-    env = {**test_env, **prefix, "PAGEWIRE_HISTORY_LIMIT": str(LIMIT)}
+    own = await own_topics(kafka, "history")
+    env = {**test_env, **own.env, "PAGEWIRE_HISTORY_LIMIT": str(LIMIT)}
     worker = Worker(env, tmp_path / "worker.log")
 
     def pages(numbers: range) -> list[tuple[bytes, bytes]]:
@@ -84,23 +81,23 @@ async def test_a_long_history_is_chunked_pruned_and_read_back_after_a_restart(
 
     await worker.start()
     try:
-        await send(private, pages(range(CHANGES)))
-        await read_outputs(kafka.kafka, catalog, ["snapshots.parsed"], parsed(CHANGES))
+        await send(own.settings, pages(range(CHANGES)))
+        await read_outputs(kafka.kafka, own.catalog, ["snapshots.parsed"], parsed(CHANGES))
     finally:
         assert await worker.stop() == 0, worker.tail()
     await worker.start()  # the memory store: everything comes back from the changelog
     try:
-        await send(private, pages(range(CHANGES, CHANGES + 3)))
+        await send(own.settings, pages(range(CHANGES, CHANGES + 3)))
         found = await read_outputs(
-            kafka.kafka, catalog, ["snapshots.parsed", "rates.deltas"], parsed(CHANGES + 3)
+            kafka.kafka, own.catalog, ["snapshots.parsed", "rates.deltas"], parsed(CHANGES + 3)
         )
     finally:
         assert await worker.stop() == 0, worker.tail()
 
     deltas = [o.value for o in of_site(found, "rates.deltas", SITE) if o.value["pair"] == "KGS/USD"]
     assert deltas == expected_deltas(CHANGES + 3)  # byte for byte what the rule gives, restart or not
-    changelog = f"{prefix['PAGEWIRE_TOPIC_PREFIX']}{private.worker.app_id}-ticker-changelog"
-    keys = await live_ticker_keys(private, changelog)
+    changelog = f"{own.prefix}{own.settings.worker.app_id}-ticker-changelog"
+    keys = await live_ticker_keys(own.settings, changelog)
     chunks = {key: value for key, value in keys.items() if key.startswith(f"{SITE}|KGS/USD#")}
     assert any(value is None for value in chunks.values())  # old chunks were deleted (tombstones)
     live = [key for key, value in chunks.items() if value is not None]

@@ -5,10 +5,9 @@ from typing import Any
 
 import orjson
 
-from services.common.catalog import load_catalog
 from services.common.kafka import message_counts
 from services.common.settings import Settings
-from tests.support.worker import Worker, of_site, private_topics, read_outputs, record, sample, send, snapshot
+from tests.support.worker import Worker, of_site, own_topics, read_outputs, record, sample, send, snapshot
 
 TOPICS = ["snapshots.parsed", "ticker.rows", "rates.deltas", "articles"]
 
@@ -16,19 +15,17 @@ TOPICS = ["snapshots.parsed", "ticker.rows", "rates.deltas", "articles"]
 async def test_a_rocksdb_worker_restarts_from_its_own_files_and_re_emits_nothing(
     kafka: Settings, test_env: dict[str, str], tmp_path: Path
 ) -> None:
-    prefix = await private_topics(kafka, "rocks")
-    catalog = load_catalog(prefix["PAGEWIRE_TOPIC_PREFIX"])
-    private = Settings.load({"PAGEWIRE_KAFKA_BOOTSTRAP": kafka.kafka.bootstrap, **prefix})
+    own = await own_topics(kafka, "rocks")
     state = tmp_path / "state"
-    env = {**test_env, **prefix, "PAGEWIRE_WORKER_STORE": "rocksdb", "PAGEWIRE_STATE_DIR": str(state)}
+    env = {**test_env, **own.env, "PAGEWIRE_WORKER_STORE": "rocksdb", "PAGEWIRE_STATE_DIR": str(state)}
     site = "rocks.example"
 
     worker = Worker(env, tmp_path / "worker.log")
     await worker.start()
     try:
-        await send(private, [record(snapshot(site, "2025-02-19T06:00:00Z"))])
+        await send(own.settings, [record(snapshot(site, "2025-02-19T06:00:00Z"))])
         first = await read_outputs(
-            kafka.kafka, catalog, TOPICS, lambda found: len(of_site(found, "snapshots.parsed", site)) == 1
+            kafka.kafka, own.catalog, TOPICS, lambda found: len(of_site(found, "snapshots.parsed", site)) == 1
         )
     finally:
         assert await worker.stop() == 0, worker.tail()
@@ -40,9 +37,9 @@ async def test_a_rocksdb_worker_restarts_from_its_own_files_and_re_emits_nothing
     await worker.start()
     try:
         later = sample(site, "replay/20250219T090000Z.txt")
-        await send(private, [record(snapshot(site, "2025-02-19T06:05:00Z")), record(later)])
+        await send(own.settings, [record(snapshot(site, "2025-02-19T06:05:00Z")), record(later)])
         found = await read_outputs(
-            kafka.kafka, catalog, TOPICS, lambda found: len(of_site(found, "snapshots.parsed", site)) == 3
+            kafka.kafka, own.catalog, TOPICS, lambda found: len(of_site(found, "snapshots.parsed", site)) == 3
         )
     finally:
         assert await worker.stop() == 0, worker.tail()
@@ -79,17 +76,15 @@ async def changelog_records(settings: Settings, prefix: str) -> int:
 async def test_every_start_says_how_it_found_its_tables_and_how_much_of_the_changelog_it_read(
     kafka: Settings, test_env: dict[str, str], tmp_path: Path
 ) -> None:
-    prefix = await private_topics(kafka, "recovery")
-    catalog = load_catalog(prefix["PAGEWIRE_TOPIC_PREFIX"])
-    private = Settings.load({"PAGEWIRE_KAFKA_BOOTSTRAP": kafka.kafka.bootstrap, **prefix})
-    env = {**test_env, **prefix, "PAGEWIRE_STATE_DIR": str(tmp_path / "state")}
+    own = await own_topics(kafka, "recovery")
+    env = {**test_env, **own.env, "PAGEWIRE_STATE_DIR": str(tmp_path / "state")}
     site = "recovery.example"
     rocks = Worker({**env, "PAGEWIRE_WORKER_STORE": "rocksdb"}, tmp_path / "rocksdb.log")
 
     await rocks.start()
-    await send(private, [record(snapshot(site, "2025-02-19T06:00:00Z"))])
+    await send(own.settings, [record(snapshot(site, "2025-02-19T06:00:00Z"))])
     await read_outputs(
-        kafka.kafka, catalog, TOPICS, lambda found: bool(of_site(found, "snapshots.parsed", site))
+        kafka.kafka, own.catalog, TOPICS, lambda found: bool(of_site(found, "snapshots.parsed", site))
     )
     await rocks.kill()  # after its commit or not: its files hold only what the changelog holds
     await rocks.start()
@@ -105,7 +100,7 @@ async def test_every_start_says_how_it_found_its_tables_and_how_much_of_the_chan
     assert 'pagewire_worker_state_starts_total{how="clean"} 1.0' in metrics
     assert "pagewire_worker_recovery_records 0.0" in metrics
 
-    written = await changelog_records(private, prefix["PAGEWIRE_TOPIC_PREFIX"])
+    written = await changelog_records(own.settings, own.prefix)
     # 5 pairs, 6 articles and the site; more if the snapshot was processed again after the kill
     assert written >= 12
     memory = Worker({**env, "PAGEWIRE_WORKER_STORE": "memory"}, tmp_path / "memory.log")

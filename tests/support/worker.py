@@ -138,6 +138,25 @@ async def private_topics(kafka: Settings, name: str) -> dict[str, str]:
     return {"PAGEWIRE_TOPIC_PREFIX": prefix}
 
 
+@dataclass(frozen=True)
+class OwnTopics:
+    """Topics of one test (private_topics): the prefix variable, their catalog, settings that reach them."""
+
+    env: dict[str, str]
+    catalog: Catalog
+    settings: Settings
+
+    @property
+    def prefix(self) -> str:
+        return self.env["PAGEWIRE_TOPIC_PREFIX"]
+
+
+async def own_topics(kafka: Settings, name: str) -> OwnTopics:
+    env = await private_topics(kafka, name)
+    settings = Settings.load({"PAGEWIRE_KAFKA_BOOTSTRAP": kafka.kafka.bootstrap, **env})
+    return OwnTopics(env, load_catalog(env["PAGEWIRE_TOPIC_PREFIX"]), settings)
+
+
 class Worker(PagewireProcess):
     """A `pagewire worker` subprocess logging to a file; started, stopped and restarted. Its store is the
     memory store unless `env` names one (PAGEWIRE_WORKER_STORE)."""
