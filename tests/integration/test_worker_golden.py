@@ -8,7 +8,6 @@ import os
 import time
 from pathlib import Path
 
-import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from services.common.kafka import producer
@@ -35,7 +34,7 @@ async def _send(settings: Settings, topic: str, records: list[golden.InputRecord
 async def _read_all(
     settings: Settings, topics: dict[str, str], done: int, timeout: float = 240.0
 ) -> list[tuple[str, bytes, bytes]]:
-    """Every record of `topics` (full name -> catalog name) once `done` summaries arrived and 3 s passed quiet."""
+    """Every record of `topics` (full name -> catalog name), once `done` summaries came and 3 s were quiet."""
     consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka.bootstrap, enable_auto_commit=False)
     await consumer.start()
     try:

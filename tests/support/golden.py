@@ -1,7 +1,7 @@
-"""The golden corpus: 2,000 seeded seed-like snapshots (and a few bad records) and a checksum per output topic.
+"""The golden corpus: 2,000 seeded seed-like snapshots and a few bad records; a checksum per output topic.
 
-The same corpus goes through the real `pagewire worker` on the broker (tests/integration/test_worker_golden.py)
-and through the snapshot stage in process (tests/unit/test_stream_golden.py); both must give the checksums
+The same corpus goes through the real `pagewire worker` (tests/integration/test_worker_golden.py) and
+through the snapshot stage in process (tests/unit/test_stream_golden.py); both must give the checksums
 committed in tests/fixtures/golden/stream.json, so a change to the stream stage that alters one byte of any
 output shows up as a failing test, and the Faust adapter is proven to add nothing to what the stage emits.
 """
