@@ -1,11 +1,10 @@
-"""The worker's output topics: every message schema-checked by the codec, queued, then handed to Kafka."""
+"""The worker's output topics: every message schema-checked by the codec and queued; the Faust adapter hands
+the queue to Kafka (`send_queued`), a test reads it (`take`)."""
 
 import time
 from collections.abc import Awaitable, Iterable
 from datetime import datetime
-from typing import Any
-
-import faust
+from typing import Any, Protocol
 
 from services.common import codec
 from services.common.catalog import Catalog
@@ -27,10 +26,29 @@ OUTPUT_TOPICS = (
 _FAMILIES = ("countries", "subjects")
 
 
-class Outputs:
-    """Faust topics of the catalog's public outputs, keyed by catalog name, plus article label routing."""
+class Producer(Protocol):
+    """The send of Faust's aiokafka producer (app.producer): topic, key, value, partition, timestamp,
+    headers; returns once the message is in a batch, with the future of its acknowledgement."""
 
-    def __init__(self, app: faust.App, catalog: Catalog, taxonomy: Taxonomy) -> None:
+    async def send(
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes | None,
+        partition: int | None,
+        timestamp: Any,
+        headers: Any,
+    ) -> Awaitable[Any]: ...
+
+
+#: one queued output: (catalog name, key, value)
+Queued = tuple[str, bytes, bytes]
+
+
+class Outputs:
+    """The catalog's public outputs of one agent, queued by catalog name, plus article label routing."""
+
+    def __init__(self, catalog: Catalog, taxonomy: Taxonomy) -> None:
         names = list(OUTPUT_TOPICS)
         self._label_topics: dict[tuple[str, str], str] = {}
         for family in _FAMILIES:
@@ -39,12 +57,9 @@ class Outputs:
                 names.append(spec.name)
         _check_labels(taxonomy, self._label_topics)
         self._topics = {name: catalog.name(name) for name in names}
-        # the app's producer itself, not Faust topics: a Topic.send wraps every message in a FutureMessage,
-        # a PendingMessage and send callbacks, a tenth of the worker's time at a dozen outputs per snapshot
-        self._producer = app.producer
         # one histogram child per topic, looked up once rather than per message
         self._latency = {name: END_TO_END_SECONDS.labels(topic=name) for name in names}
-        self._queued: list[tuple[str, bytes, bytes]] = []
+        self._queued: list[Queued] = []
 
     def emit(self, name: str, key: str, message: dict[str, Any], fetched_at: datetime | None) -> None:
         """Validate and queue one message; `send_queued` hands it to the producer."""
@@ -66,8 +81,16 @@ class Outputs:
     def send_raw(self, name: str, key: bytes, value: bytes) -> None:
         self._queued.append((name, key, value))
 
-    async def send_queued(self) -> list[Awaitable[Any]]:
+    def take(self) -> list[Queued]:
+        """The queued messages, in order; the queue is empty afterwards."""
+        queued, self._queued = self._queued, []
+        return queued
+
+    async def send_queued(self, producer: Producer) -> list[Awaitable[Any]]:
         """Hand the queued messages to the Kafka producer, in order; their acknowledgements, not awaited.
+
+        The app's producer itself, not Faust topics: a Topic.send wraps every message in a FutureMessage,
+        a PendingMessage and send callbacks, a tenth of the worker's time at a dozen outputs per snapshot.
 
         Each await only appends to the producer's batch (it lingers and compresses many messages per
         request); Faust flushes the producer before it commits offsets, so nothing is committed unsent.
@@ -75,9 +98,8 @@ class Outputs:
         100 messages, and its flush gives up after a tenth of a second without progress. The key picks
         the partition (the producer's murmur2 partitioner), as a Faust topic's send would.
         """
-        queued, self._queued = self._queued, []
-        send, topics = self._producer.send, self._topics
-        return [await send(topics[name], key, value, None, None, None) for name, key, value in queued]
+        send, topics = producer.send, self._topics
+        return [await send(topics[name], key, value, None, None, None) for name, key, value in self.take()]
 
     def article_topics(self, labels: Labels) -> list[str]:
         """articles.country.<slug> and articles.subject.<slug> per label, or articles.unclassified."""

@@ -1,17 +1,52 @@
-"""The worker's Faust tables, co-partitioned with snapshots.raw, read and written as domain values."""
+"""The worker's tables as domain values, over a key-value port: Faust's held tables, or memory in tests."""
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar, Protocol
 
-import faust
+import orjson
 
 from services.domain.alert_engine import GroupState
 from services.domain.articles import ArticleState
 from services.domain.errors import SchemaError
 from services.domain.ticker import TickerState
 from services.domain.ticker_records import StoredTicker, chunk_key, load_record, plan_write
-from services.stream.changelog import DeferredChangelog, HeldTable
+
+
+class KeyValueTable(Protocol):
+    """What the stages need of a table: services.stream.changelog.HeldTable over Faust, MemoryTable here.
+
+    Keys and values are JSON-friendly (the changelog carries them as JSON); a None value is no value.
+    """
+
+    def get(self, key: Any) -> Any: ...
+    def __contains__(self, key: Any) -> bool: ...
+    def __setitem__(self, key: Any, value: Any) -> None: ...
+    def __delitem__(self, key: Any) -> None: ...
+    def items(self) -> Iterator[tuple[Any, Any]]: ...
+
+
+class MemoryTable:
+    """A table in a dict, for running the stages without a broker. Each value goes through JSON as the
+    changelog would carry it, so a value that would not survive a restart fails here too."""
+
+    def __init__(self) -> None:
+        self.data: dict[Any, Any] = {}
+
+    def get(self, key: Any) -> Any:
+        return self.data.get(key)
+
+    def __contains__(self, key: Any) -> bool:
+        return key in self.data
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self.data[key] = orjson.loads(orjson.dumps(value))
+
+    def __delitem__(self, key: Any) -> None:
+        self.data.pop(key, None)
+
+    def items(self) -> Iterator[tuple[Any, Any]]:
+        return iter(list(self.data.items()))
 
 
 @dataclass(frozen=True)
@@ -43,16 +78,26 @@ class Tables:
     Writes must happen inside stream iteration (Faust takes the changelog partition from the event).
     """
 
-    def __init__(self, app: faust.App, partitions: int, changelog: DeferredChangelog) -> None:
-        def table(name: str, help_text: str) -> HeldTable:
-            # keys and values travel as JSON, Faust's default for tables (table_*_serializer); changelog
-            # and local store writes wait for the outputs of their event (services/stream/changelog.py)
-            return changelog.table(app, name, partitions=partitions, help=help_text)
+    #: table name -> what it holds (the Faust table's help text)
+    NAMES: ClassVar[dict[str, str]] = {
+        "ticker": "TickerState per site|pair: small record, rate runs in site|pair#n",
+        "article": "ArticleState per article_id: first seen and published revisions",
+        "alert-group": "alert GroupState per rule|site|pair: firing, cooldown",
+        "site": "SiteEntry per site: its partition and every pair seen",
+    }
 
-        self.tickers = table("ticker", "TickerState per site|pair: small record, rate runs in site|pair#n")
-        self.articles = table("article", "ArticleState per article_id: first seen and published revisions")
-        self.alert_groups = table("alert-group", "alert GroupState per rule|site|pair: firing, cooldown")
-        self.sites = table("site", "SiteEntry per site: its partition and every pair seen")
+    def __init__(
+        self,
+        *,
+        tickers: KeyValueTable,
+        articles: KeyValueTable,
+        alert_groups: KeyValueTable,
+        sites: KeyValueTable,
+    ) -> None:
+        self.tickers = tickers
+        self.articles = articles
+        self.alert_groups = alert_groups
+        self.sites = sites
         # key -> the state as last read or written, with the record the table held for it: a state carries
         # up to history_limit runs in chunks, and reading them again on every observation would cost more
         # than the rest of the ticker stage. Valid while the table holds an equal record: every sighting
@@ -113,3 +158,10 @@ class Tables:
             entry = SiteEntry.from_dict(data)
             if entry.partition == partition:
                 yield site, entry
+
+
+def memory_tables() -> Tables:
+    """Tables in memory: the stages run in a test exactly as in the worker, without Kafka."""
+    return Tables(
+        tickers=MemoryTable(), articles=MemoryTable(), alert_groups=MemoryTable(), sites=MemoryTable()
+    )

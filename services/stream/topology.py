@@ -12,17 +12,13 @@ from services.common.catalog import load_catalog
 from services.common.observe import Readiness
 from services.common.settings import Settings
 from services.common.taxonomy_file import load_taxonomy
-from services.stream.alerting import AlertStage
 from services.stream.app import make_app, run_before_flush
 from services.stream.changelog import DeferredChangelog
-from services.stream.clocks import SiteClocks
-from services.stream.deadletters import DeadLetters
 from services.stream.lag import report_lag
 from services.stream.local_state import LocalState, open_local_state
-from services.stream.outputs import Outputs
+from services.stream.outputs import Outputs, Producer
 from services.stream.recovery import RecoveryReport
-from services.stream.snapshots import SnapshotStage
-from services.stream.staleness import StalenessStage, StalePairs
+from services.stream.stages import build_stages
 from services.stream.tables import Tables
 
 log = logging.getLogger(__name__)
@@ -56,33 +52,17 @@ def build_topology(settings: Settings, **app_overrides: Any) -> Topology:
     local_state = open_local_state(settings.worker.store, app.conf.datadir, app.conf.tabledir)
     changelog = DeferredChangelog()
     recovery = RecoveryReport(local_state, changelog)
-    tables = Tables(app, partitions, changelog)
-    # Faust commits offsets right after it flushes the producer: every held table change goes out first
-    run_before_flush(app, changelog.release_all)
-    clocks = SiteClocks()
-    stale_pairs = StalePairs()
-    # one output queue per agent, so neither sends the other's messages half way through
-    outputs = Outputs(app, catalog, taxonomy)
-    snapshots = SnapshotStage(
+    stages = build_stages(
         rules=rules,
+        alert_rules=alert_rules,
         taxonomy=taxonomy,
-        tables=tables,
-        outputs=outputs,
-        alerts=AlertStage(alert_rules, tables, outputs),
-        clocks=clocks,
-        stale_pairs=stale_pairs,
-        deadletters=DeadLetters(outputs),
+        catalog=catalog,
+        tables=faust_tables(app, partitions, changelog),
         max_body_bytes=settings.producer.max_body_bytes,
     )
-    tick_outputs = Outputs(app, catalog, taxonomy)
-    staleness = StalenessStage(
-        rules=rules,
-        tables=tables,
-        outputs=tick_outputs,
-        alerts=AlertStage(alert_rules, tables, tick_outputs),
-        clocks=clocks,
-        stale_pairs=stale_pairs,
-    )
+    # Faust commits offsets right after it flushes the producer: every held table change goes out first
+    run_before_flush(app, changelog.release_all)
+    snapshots, staleness, clocks = stages.snapshots, stages.staleness, stages.clocks
     readiness = Readiness("assigned", "recovered", "consuming")
 
     raw_topic = app.topic(source, key_serializer="raw", value_serializer="raw")
@@ -102,13 +82,13 @@ def build_topology(settings: Settings, **app_overrides: Any) -> Topology:
         async for event in stream.events():
             # every table read and write of the event first, without an await in between; then the sends
             snapshots.handle(event.message)
-            await send_outputs(outputs, changelog)
+            await send_outputs(app.producer, stages.snapshot_outputs, changelog)
 
     @app.agent(tick_topic, name="staleness")
     async def check_staleness(stream: Any) -> None:
         async for event in stream.events():
             staleness.check(event.message.partition)
-            await send_outputs(tick_outputs, changelog)
+            await send_outputs(app.producer, stages.tick_outputs, changelog)
 
     async def send_ticks() -> None:
         for partition in sorted(tp.partition for tp in app.assignor.assigned_actives() if tp.topic == ticks):
@@ -146,11 +126,24 @@ def build_topology(settings: Settings, **app_overrides: Any) -> Topology:
     return Topology(app, readiness, local_state, changelog)
 
 
-async def send_outputs(outputs: Outputs, changelog: DeferredChangelog) -> None:
+def faust_tables(app: faust.App, partitions: int, changelog: DeferredChangelog) -> Tables:
+    """The stages' tables as Faust tables co-partitioned with snapshots.raw. Keys and values travel as JSON,
+    Faust's default for tables; changelog and local store writes wait for the outputs of their event
+    (services/stream/changelog.py)."""
+    made = {
+        name: changelog.table(app, name, partitions=partitions, help=help_text)
+        for name, help_text in Tables.NAMES.items()
+    }
+    return Tables(
+        tickers=made["ticker"], articles=made["article"], alert_groups=made["alert-group"], sites=made["site"]
+    )
+
+
+async def send_outputs(producer: Producer, outputs: Outputs, changelog: DeferredChangelog) -> None:
     """Send what the event in hand produced; its table changes are written once that is acknowledged."""
     sent = changelog.seal()  # before any await: the held changes stay in the order they were made
     try:
-        sent.set_result(await outputs.send_queued())
+        sent.set_result(await outputs.send_queued(producer))
     except BaseException as exc:
         # release_all (the flush before a commit) raises this, so no offset is committed past the event
         sent.set_exception(exc if isinstance(exc, Exception) else RuntimeError("outputs not sent"))
