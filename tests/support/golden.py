@@ -9,7 +9,6 @@ output shows up as a failing test, and the Faust adapter is proven to add nothin
 import hashlib
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
@@ -17,6 +16,7 @@ from aiokafka.partitioner import murmur2
 
 from bench.corpus import Corpus
 from tests.conftest import REPO
+from tests.support.stages import InputRecord
 
 SNAPSHOTS = 2_000
 SEED = 20_261_207
@@ -26,19 +26,6 @@ CHECKSUMS = REPO / "tests" / "fixtures" / "golden" / "stream.json"
 BAD_EVERY = 250
 #: fields that say when this machine did something, not what the data says: left out of the checksum
 VOLATILE = {"deadletter": ("event_time",)}
-
-
-@dataclass(frozen=True)
-class InputRecord:
-    """One snapshots.raw record as Kafka hands it to the worker: partition and offset as a fresh topic
-    gives them (the default partitioner's murmur2 of the key, offsets from 0 per partition)."""
-
-    topic: str
-    partition: int
-    offset: int
-    key: bytes
-    value: bytes
-    headers: tuple[tuple[str, bytes], ...]
 
 
 def corpus(topic: str = "snapshots.raw") -> list[InputRecord]:
