@@ -4,7 +4,6 @@ import json
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import click
 from rich import box
@@ -14,9 +13,11 @@ from rich.text import Text
 
 from services.common.alert_rules_file import DEFAULT_RULES_FILE, read_rules_file
 from services.common.codec import encode, validate
+from services.domain.alert import Alert, AlertEvent
 from services.domain.alert_engine import GroupState, OutcomeKind, evaluate
-from services.domain.alert_readings import RATE_DELTA, STALENESS
 from services.domain.errors import PagewireError
+from services.domain.instants import format_instant
+from services.domain.messages import RATE_DELTA, STALENESS, alert_event_of, alert_message
 
 _READABLE = (RATE_DELTA, STALENESS)
 
@@ -51,7 +52,7 @@ def try_rules(rules_file: Path, events_file: Path, as_json: bool) -> None:
     except PagewireError as exc:
         raise click.ClickException(str(exc)) from exc
     states: dict[str, GroupState] = {}
-    alerts: list[dict[str, Any]] = []
+    alerts: list[Alert] = []
     counts: Counter[OutcomeKind] = Counter()
     for event in events:
         evaluation = evaluate(rules, event, states)
@@ -60,7 +61,7 @@ def try_rules(rules_file: Path, events_file: Path, as_json: bool) -> None:
         counts.update(outcome.kind for outcome in evaluation.outcomes)
     if as_json:
         for alert in alerts:
-            click.echo(encode(alert).decode())
+            click.echo(encode(alert_message(alert)).decode())
         return
     console = Console(highlight=False)
     if alerts:
@@ -68,7 +69,7 @@ def try_rules(rules_file: Path, events_file: Path, as_json: bool) -> None:
     console.print(Text(_tally(len(events), counts)))
 
 
-def _read_events(path: Path) -> Iterator[dict[str, Any]]:
+def _read_events(path: Path) -> Iterator[AlertEvent]:
     """Each non-blank line one message, validated against its schema; errors name the line."""
     with path.open(encoding="utf-8") as lines:
         for number, line in enumerate(lines, start=1):
@@ -85,16 +86,16 @@ def _read_events(path: Path) -> Iterator[dict[str, Any]]:
                 validate(message)
             except PagewireError as exc:
                 raise click.ClickException(f"{where}: {exc}") from exc
-            yield message
+            yield alert_event_of(message)
 
 
-def _table(alerts: list[dict[str, Any]]) -> Table:
+def _table(alerts: list[Alert]) -> Table:
     table = Table(box=box.SIMPLE, title="Alerts the rules would raise")
     for column in ("Event time", "Status", "Severity", "Rule", "Summary"):
         table.add_column(column, overflow="fold")
     for alert in alerts:
         # Text, not markup: summaries carry page text, and "[...]" must print as written
-        cells = (alert["event_time"], alert["status"], alert["severity"], alert["rule"], alert["summary"])
+        cells = (format_instant(alert.event_time), alert.status, alert.severity, alert.rule, alert.summary)
         table.add_row(*(Text(cell) for cell in cells))
     return table
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any, Final, cast
 
+from services.domain.alert import Alert
 from services.domain.alert_rules import SEVERITIES, SEVERITY_RANK, Severity, parse_duration
 from services.domain.chat import KINDS, Kind
 from services.domain.errors import ConfigError
@@ -52,16 +53,16 @@ class AlertFilter:
     pairs: tuple[str, ...] = ("*",)
     max_age_seconds: float | None = None
 
-    def rejection(self, alert: Mapping[str, Any], age_seconds: float) -> str | None:
+    def rejection(self, alert: Alert, age_seconds: float) -> str | None:
         """Why the alert is not for this destination, or None when it is.
 
         `age_seconds` is how long ago the alert was published: old alerts are skipped, when max_age is set,
         so a destination added to a running system does not get weeks of history.
         """
-        if SEVERITY_RANK[alert["severity"]] < SEVERITY_RANK[self.min_severity]:
-            return f"severity {alert['severity']} below {self.min_severity}"
-        if not any(fnmatchcase(alert["pair"], pattern) for pattern in self.pairs):
-            return f"pair {alert['pair']} not in {', '.join(self.pairs)}"
+        if SEVERITY_RANK[alert.severity] < SEVERITY_RANK[self.min_severity]:
+            return f"severity {alert.severity} below {self.min_severity}"
+        if not any(fnmatchcase(alert.pair, pattern) for pattern in self.pairs):
+            return f"pair {alert.pair} not in {', '.join(self.pairs)}"
         if self.max_age_seconds is not None and age_seconds > self.max_age_seconds:
             return f"older than max_age {self.max_age_seconds:g}s"
         return None

@@ -20,16 +20,16 @@ import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final, Literal
+from typing import Any, Literal
 
-from services.domain.alert_readings import Position, Reading, applies, event_kind, read, stream_position
+from services.domain.alert import Alert, AlertEvent, AlertStatus
+from services.domain.alert_readings import Position, Reading, applies, event_time, read, stream_position
 from services.domain.alert_rules import Rule
 from services.domain.decimals import decimal_text
 from services.domain.errors import SchemaError
 from services.domain.evolve import evolve
 from services.domain.instants import format_instant, parse_instant
 
-ALERT: Final = "pagewire.alert/1"
 OutcomeKind = Literal["fired", "resolved", "suppressed", "superseded", "rounding", "late"]
 _STATE_FIELDS = frozenset({"firing", "last_fired", "seen_at", "seen_step"})
 
@@ -76,7 +76,7 @@ class Outcome:
     kind: OutcomeKind
     group_key: str
     rule: str
-    alert: dict[str, Any] | None = None
+    alert: Alert | None = None
 
 
 @dataclass(frozen=True)
@@ -87,8 +87,8 @@ class Evaluation:
     states: dict[str, GroupState]
 
     @property
-    def alerts(self) -> list[dict[str, Any]]:
-        """The pagewire.alert/1 events to publish, in order."""
+    def alerts(self) -> list[Alert]:
+        """The alerts to publish, in order."""
         return [outcome.alert for outcome in self.outcomes if outcome.alert is not None]
 
     def count(self, kind: OutcomeKind) -> int:
@@ -99,9 +99,9 @@ def group_key(rule: str, site: str, pair: str) -> str:
     return f"{rule}|{site}|{pair}"
 
 
-def group_keys(rules: Iterable[Rule], event: Mapping[str, Any]) -> list[str]:
+def group_keys(rules: Iterable[Rule], event: AlertEvent) -> list[str]:
     """The groups `evaluate` will read for this event, so a caller can fetch just their states."""
-    return [group_key(rule.name, event["site"], event["pair"]) for rule in rules if applies(rule, event)]
+    return [group_key(rule.name, event.site, event.pair) for rule in rules if applies(rule, event)]
 
 
 def alert_id(key: str, status: str, snapshot_id: str, window: str | None) -> str:
@@ -110,10 +110,9 @@ def alert_id(key: str, status: str, snapshot_id: str, window: str | None) -> str
     return hashlib.sha256(material.encode()).hexdigest()[:32]
 
 
-def evaluate(rules: Sequence[Rule], event: Mapping[str, Any], states: Mapping[str, GroupState]) -> Evaluation:
+def evaluate(rules: Sequence[Rule], event: AlertEvent, states: Mapping[str, GroupState]) -> Evaluation:
     """Apply every matching rule to one rate delta or staleness event; missing states start idle."""
-    event_kind(event)
-    at = parse_instant(event["event_time"])
+    at = event_time(event)
     position = stream_position(event)
     outcomes: list[Outcome] = []
     updates: dict[str, GroupState] = {}
@@ -121,7 +120,7 @@ def evaluate(rules: Sequence[Rule], event: Mapping[str, Any], states: Mapping[st
     for rule in rules:
         if not applies(rule, event):
             continue
-        key = group_key(rule.name, event["site"], event["pair"])
+        key = group_key(rule.name, event.site, event.pair)
         state = states.get(key, GroupState())
         if state.seen is not None and position <= state.seen:
             outcomes.append(Outcome("late", key, rule.name))
@@ -153,7 +152,7 @@ def _decide(
     reading: Reading | None,
     worst: Mapping[str, int],
     at: datetime,
-    event: Mapping[str, Any],
+    event: AlertEvent,
 ) -> tuple[Outcome | None, GroupState]:
     """`state` already counts this event as seen; `at`, its event time, is the cooldown clock."""
     if reading is None:
@@ -163,33 +162,34 @@ def _decide(
             return Outcome("superseded", key, rule.name), state
         if state.firing and state.last_fired is not None and at - state.last_fired < rule.cooldown:
             return Outcome("suppressed", key, rule.name), state
-        alert = _alert(rule, key, "firing", reading, event)
+        alert = _alert(rule, key, "firing", reading, event, at)
         return Outcome("fired", key, rule.name, alert), evolve(state, firing=True, last_fired=at)
     if state.firing:
-        alert = _alert(rule, key, "resolved", reading, event)
+        alert = _alert(rule, key, "resolved", reading, event, at)
         return Outcome("resolved", key, rule.name, alert), evolve(state, firing=False)
     return (Outcome("rounding", key, rule.name) if reading.rounding else None), state
 
 
-def _alert(rule: Rule, key: str, status: str, reading: Reading, event: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "schema": ALERT,
-        "alert_id": alert_id(key, status, event["snapshot_id"], rule.window),
-        "group_key": key,
-        "status": status,
-        "rule": rule.name,
-        "severity": rule.severity,
-        "metric": rule.metric,
-        "window": rule.window,
-        "site": event["site"],
-        "pair": event["pair"],
-        "value": reading.value,
-        "threshold": decimal_text(rule.threshold),
-        "direction": rule.direction,
-        "summary": reading.summary,
-        "snapshot_id": event["snapshot_id"],
-        "event_time": event["event_time"],
-    }
+def _alert(
+    rule: Rule, key: str, status: AlertStatus, reading: Reading, event: AlertEvent, at: datetime
+) -> Alert:
+    return Alert(
+        alert_id=alert_id(key, status, event.snapshot_id, rule.window),
+        group_key=key,
+        status=status,
+        rule=rule.name,
+        severity=rule.severity,
+        metric=rule.metric,
+        window=rule.window,
+        site=event.site,
+        pair=event.pair,
+        value=reading.value,
+        threshold=decimal_text(rule.threshold),
+        direction=rule.direction,
+        summary=reading.summary,
+        snapshot_id=event.snapshot_id,
+        event_time=at,
+    )
 
 
 def _instant_text(moment: datetime | None) -> str | None:

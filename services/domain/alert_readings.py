@@ -1,20 +1,17 @@
 """What a rule reads from one rate delta or staleness event: the value, whether it trips, and the words."""
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any, Final
 
 from services.domain.alert_rules import Rule
 from services.domain.decimals import decimal_text, parse_decimal
-from services.domain.errors import SchemaError
-from services.domain.instants import parse_instant
+from services.domain.deltas import RateDelta
+from services.domain.instants import format_instant, seconds
+from services.domain.staleness import Liveness, StalenessEvent
 
 #: (instant, step): compared as a tuple
 Position = tuple[datetime, int]
-RATE_DELTA: Final = "pagewire.rate_delta/1"
-STALENESS: Final = "pagewire.staleness/1"
 _PER_STEP_LABEL = {
     "change_pct": "change since the previous rate",
     "reported_change_pct": "page-reported change",
@@ -32,50 +29,43 @@ class Reading:
     summary: str
 
 
-def event_kind(event: Mapping[str, Any]) -> str:
-    kind = event.get("schema")
-    if kind not in (RATE_DELTA, STALENESS):
-        raise SchemaError(
-            f"alert rules read {RATE_DELTA} and {STALENESS} events, not {kind!r}", reason="wrong_schema"
-        )
-    return str(kind)
+def event_time(event: RateDelta | StalenessEvent) -> datetime:
+    """When the event happened: the new rate's fetch time, or the staleness event's time."""
+    return event.event_time if isinstance(event, StalenessEvent) else event.current.at
 
 
-def stream_position(event: Mapping[str, Any]) -> Position:
+def stream_position(event: RateDelta | StalenessEvent) -> Position:
     """Where an event stands in its (site, pair) stream, for telling replays from news.
 
     Deltas follow their event time. Staleness events do not: a 'recovered' carries the fetch time of the
     new data, which can be earlier than the timer's 'stale' detection time. Their order is the silence
     they belong to (last_seen, which only moves forward) and, inside it, stale before recovered.
     """
-    if event_kind(event) == STALENESS:
-        return parse_instant(event["last_seen"]), 0 if event["state"] == "stale" else 1
-    return parse_instant(event["event_time"]), 0
+    if isinstance(event, StalenessEvent):
+        return event.last_seen, 0 if event.state is Liveness.STALE else 1
+    return event.current.at, 0
 
 
-def applies(rule: Rule, event: Mapping[str, Any]) -> bool:
+def applies(rule: Rule, event: RateDelta | StalenessEvent) -> bool:
     """Whether the rule evaluates this event at all: metric family and pair pattern."""
     wants_staleness = rule.metric == "staleness"
-    return wants_staleness == (event_kind(event) == STALENESS) and rule.matches(str(event["pair"]))
+    return wants_staleness == isinstance(event, StalenessEvent) and rule.matches(event.pair)
 
 
-def read(rule: Rule, event: Mapping[str, Any]) -> Reading | None:
+def read(rule: Rule, event: RateDelta | StalenessEvent) -> Reading | None:
     """The rule's reading of an event it applies to; None when the value cannot be known (no such window)."""
-    if rule.metric == "staleness":
+    if isinstance(event, StalenessEvent):
         return _read_staleness(rule, event)
     if rule.metric == "window_move_pct":
-        move = (event.get("windows") or {}).get(rule.window)
+        move = dict(event.windows).get(rule.window or "")
         if move is None:
             return None
-        value, ticks, quantised = str(move["change_pct"]), int(move["change_ticks"]), False
+        value, ticks, quantised = decimal_text(move.change_pct), move.change_ticks, False
     else:
-        value, ticks, quantised = (
-            str(event[rule.metric]),
-            int(event["change_ticks"]),
-            bool(event["quantised"]),
-        )
+        computed = rule.metric == "change_pct"
+        value = decimal_text(event.change_pct) if computed else event.current.change_pct
         # the quantised flag describes our computed step; the page's own figure is not rounded by us
-        quantised = quantised and rule.metric == "change_pct"
+        ticks, quantised = event.change_ticks, event.quantised and computed
     meets = meets_threshold(rule, parse_decimal(value))
     real = abs(ticks) >= rule.min_ticks and not quantised
     trips = meets and real
@@ -116,12 +106,14 @@ def human_seconds(seconds: Decimal) -> str:
     return " ".join(f"{amount}{unit}" for amount, unit in parts[nonzero[0] : nonzero[-1] + 1])
 
 
-def _read_staleness(rule: Rule, event: Mapping[str, Any]) -> Reading:
-    silent = Decimal(str(event["silent_seconds"]))
-    pair, site, quiet = event["pair"], event["site"], human_seconds(silent)
-    if event["state"] == "stale":
+def _read_staleness(rule: Rule, event: StalenessEvent) -> Reading:
+    # the silence as pagewire.staleness/1 prints it (whole seconds as an integer), never negative
+    silent = Decimal(str(seconds(max(event.silent, timedelta(0)))))
+    pair, site, quiet = event.pair, event.site, human_seconds(silent)
+    if event.state is Liveness.STALE:
         trips = silent >= rule.threshold
-        summary = f"{pair} on {site} is stale: no observation for {quiet} (last seen {event['last_seen']})"
+        last_seen = format_instant(event.last_seen)
+        summary = f"{pair} on {site} is stale: no observation for {quiet} (last seen {last_seen})"
     else:
         trips = False
         summary = f"{pair} on {site} recovered after {quiet} without observations"
@@ -132,19 +124,20 @@ def _label(rule: Rule) -> str:
     return f"move in {rule.window}" if rule.metric == "window_move_pct" else _PER_STEP_LABEL[rule.metric]
 
 
-def _move_summary(rule: Rule, event: Mapping[str, Any], value: str) -> str:
-    pair, site, rate = event["pair"], event["site"], event["rate"]
+def _move_summary(rule: Rule, event: RateDelta, value: str) -> str:
+    pair, site, rate = event.pair, event.site, event.current.rate
     if rule.metric == "window_move_pct":
-        start = event["windows"][rule.window]["from_rate"]
-        return f"{pair} moved {signed(value)}% in {rule.window} on {site} ({start} -> {rate})"
+        start = dict(event.windows)[rule.window or ""]
+        assert start is not None  # read() returned None for a missing window
+        return f"{pair} moved {signed(value)}% in {rule.window} on {site} ({start.from_rate} -> {rate})"
     if rule.metric == "change_pct":
-        start = event["previous_rate"]
-        return f"{pair} moved {signed(value)}% since the previous rate on {site} ({start} -> {rate})"
+        start_rate = event.previous.rate
+        return f"{pair} moved {signed(value)}% since the previous rate on {site} ({start_rate} -> {rate})"
     return f"{pair} changed {signed(value)}% as reported on {site} (rate {rate})"
 
 
-def _cleared_summary(rule: Rule, event: Mapping[str, Any], value: str, ticks: int, meets: bool) -> str:
-    pair, site = event["pair"], event["site"]
+def _cleared_summary(rule: Rule, event: RateDelta, value: str, ticks: int, meets: bool) -> str:
+    pair, site = event.pair, event.site
     if meets:
         ticks_text = f"{ticks} tick" + ("" if abs(ticks) == 1 else "s")
         return f"{pair} {_label(rule)} on {site} is back within rounding (now {signed(value)}%, {ticks_text})"

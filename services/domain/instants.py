@@ -1,6 +1,6 @@
 """Event-time instants on the wire: RFC 3339 UTC strings ending in Z."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 from services.domain.errors import SchemaError
@@ -26,3 +26,9 @@ def parse_instant(text: str) -> datetime:
     if moment.tzinfo is None:
         raise SchemaError(f"instant without a UTC offset: {text!r}", reason="invalid_time")
     return moment.astimezone(UTC)
+
+
+def seconds(span: timedelta) -> int | float:
+    """A duration in seconds for JSON: whole seconds as an integer (3600, not 3600.0)."""
+    total = span.total_seconds()
+    return int(total) if total.is_integer() else total

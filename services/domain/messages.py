@@ -1,17 +1,22 @@
-"""Wire messages from domain values: ticker rows, rate deltas, staleness, articles, snapshot summaries."""
+"""Wire messages from domain values (ticker rows, rate deltas, staleness, alerts, articles, snapshot
+summaries), and back for the messages a later stage reads (rate deltas, staleness, alerts)."""
 
 # Each builder returns a plain dict valid against its schema in schemas/json (tests/contract checks it);
-# encode it with services.common.codec. Numbers from pages stay decimal strings, times RFC 3339 UTC.
+# encode it with services.common.codec. Numbers from pages stay decimal strings, times RFC 3339 UTC. The
+# readers take a message the codec has already checked against its schema.
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any, Protocol
 
+from services.domain.alert import Alert, AlertEvent
 from services.domain.articles import ArticleRevision
 from services.domain.decimals import decimal_text
-from services.domain.deltas import RateDelta, WindowMove
-from services.domain.instants import format_instant
-from services.domain.staleness import StalenessEvent
+from services.domain.deltas import RateDelta, RateReading, WindowMove
+from services.domain.errors import SchemaError
+from services.domain.instants import format_instant, parse_instant, seconds
+from services.domain.staleness import Liveness, StalenessEvent
 from services.domain.taxonomy import Labels
 from services.domain.ticker import TickerObservation
 
@@ -20,12 +25,7 @@ RATE_DELTA = "pagewire.rate_delta/1"
 STALENESS = "pagewire.staleness/1"
 ARTICLE = "pagewire.article/1"
 SNAPSHOT_SUMMARY = "pagewire.snapshot_summary/1"
-
-
-def seconds(span: timedelta) -> int | float:
-    """A duration in seconds for JSON: whole seconds as an integer (3600, not 3600.0)."""
-    total = span.total_seconds()
-    return int(total) if total.is_integer() else total
+ALERT = "pagewire.alert/1"
 
 
 def ticker_row_message(row: TickerObservation) -> dict[str, Any]:
@@ -93,6 +93,89 @@ def staleness_message(event: StalenessEvent) -> dict[str, Any]:
         "stale_after_seconds": seconds(event.stale_after),
         "silent_seconds": seconds(max(event.silent, timedelta(0))),
     }
+
+
+def alert_message(alert: Alert) -> dict[str, Any]:
+    """A firing or resolved alert (pagewire.alert/1); key: its group_key."""
+    return {
+        "schema": ALERT,
+        "alert_id": alert.alert_id,
+        "group_key": alert.group_key,
+        "status": alert.status,
+        "rule": alert.rule,
+        "severity": alert.severity,
+        "metric": alert.metric,
+        "window": alert.window,
+        "site": alert.site,
+        "pair": alert.pair,
+        "value": alert.value,
+        "threshold": alert.threshold,
+        "direction": alert.direction,
+        "summary": alert.summary,
+        "snapshot_id": alert.snapshot_id,
+        "event_time": format_instant(alert.event_time),
+    }
+
+
+def alert_of(message: Mapping[str, Any]) -> Alert:
+    """The Alert in a pagewire.alert/1 message."""
+    fields = {name: message[name] for name in Alert.__dataclass_fields__ if name != "event_time"}
+    return Alert(**fields, event_time=parse_instant(message["event_time"]))
+
+
+def alert_event_of(message: Mapping[str, Any]) -> AlertEvent:
+    """The rate delta or staleness event in a pagewire.rate_delta/1 or pagewire.staleness/1 message."""
+    if message["schema"] == RATE_DELTA:
+        return _rate_delta_of(message)
+    if message["schema"] == STALENESS:
+        return StalenessEvent(
+            site=message["site"],
+            pair=message["pair"],
+            state=Liveness(message["state"]),
+            event_time=parse_instant(message["event_time"]),
+            last_seen=parse_instant(message["last_seen"]),
+            snapshot_id=message["snapshot_id"],
+            stale_after=timedelta(seconds=message["stale_after_seconds"]),
+        )
+    raise SchemaError(
+        f"alert rules read {RATE_DELTA} and {STALENESS} events, not {message['schema']!r}",
+        reason="wrong_schema",
+    )
+
+
+def _rate_delta_of(message: Mapping[str, Any]) -> RateDelta:
+    return RateDelta(
+        site=message["site"],
+        pair=message["pair"],
+        snapshot_id=message["snapshot_id"],
+        previous=RateReading(
+            message["previous_rate"],
+            message["previous_reported_change_pct"],
+            parse_instant(message["previous_time"]),
+        ),
+        current=RateReading(
+            message["rate"], message["reported_change_pct"], parse_instant(message["event_time"])
+        ),
+        change=Decimal(message["change"]),
+        change_pct=Decimal(message["change_pct"]),
+        change_bps=Decimal(message["change_bps"]),
+        tick_size=Decimal(message["tick_size"]),
+        change_ticks=message["change_ticks"],
+        quantised=message["quantised"],
+        windows=tuple((name, _window_of(move)) for name, move in message["windows"].items()),
+    )
+
+
+def _window_of(move: Mapping[str, Any] | None) -> WindowMove | None:
+    if move is None:
+        return None
+    return WindowMove(
+        from_rate=move["from_rate"],
+        from_time=parse_instant(move["from_time"]),
+        change=Decimal(move["change"]),
+        change_pct=Decimal(move["change_pct"]),
+        change_ticks=move["change_ticks"],
+    )
 
 
 def article_message(revision: ArticleRevision, labels: Labels) -> dict[str, Any]:

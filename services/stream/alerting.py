@@ -1,12 +1,13 @@
 """The alert stage: rate deltas and staleness events through the rule engine, group states in their table."""
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
 
 from services.common.metrics import ALERTS
+from services.domain.alert import AlertEvent
 from services.domain.alert_engine import GroupState, evaluate, group_keys
 from services.domain.alert_rules import Rule
+from services.domain.messages import alert_message
 from services.stream.outputs import Outputs
 from services.stream.tables import Tables
 
@@ -20,7 +21,7 @@ class AlertStage:
         self._tables = tables
         self._outputs = outputs
 
-    def run(self, events: Iterable[Mapping[str, Any]], fetched_at: datetime | None) -> None:
+    def run(self, events: Iterable[AlertEvent], fetched_at: datetime | None) -> None:
         for event in events:
             states: dict[str, GroupState] = {}
             for key in group_keys(self._rules, event):
@@ -31,7 +32,7 @@ class AlertStage:
             for key, state in evaluation.states.items():
                 self._tables.set_alert_group(key, state)
             for alert in evaluation.alerts:
-                self._outputs.emit("alerts", alert["group_key"], alert, fetched_at)
+                self._outputs.emit("alerts", alert.group_key, alert_message(alert), fetched_at)
             for outcome in evaluation.outcomes:
                 severity = self._severity[outcome.rule]
                 ALERTS.labels(rule=outcome.rule, severity=severity, outcome=outcome.kind).inc()

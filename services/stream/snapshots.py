@@ -4,7 +4,6 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
 
 from prometheus_client import Counter, Gauge
 
@@ -20,6 +19,7 @@ from services.common.metrics import (
     TICKER_ROWS_SEEN,
     TICKER_ROWS_UNIQUE,
 )
+from services.domain.alert import AlertEvent
 from services.domain.articles import ArticleSighting, observe_article
 from services.domain.errors import SchemaError
 from services.domain.messages import (
@@ -118,12 +118,12 @@ class SnapshotStage:
         yield
         self._stage_seconds[stage].observe(time.perf_counter() - started)
 
-    def _tickers(self, observations: tuple[TickerObservation, ...], partition: int) -> list[dict[str, Any]]:
+    def _tickers(self, observations: tuple[TickerObservation, ...], partition: int) -> list[AlertEvent]:
         """Each distinct row through its (site, pair) state; returns the events the alert rules read."""
         if not observations:
             return []
         self._register(observations[0].site, partition, {row.pair for row in observations})
-        events: list[dict[str, Any]] = []
+        events: list[AlertEvent] = []
         for row in observations:
             state = self._tables.ticker(row.key)
             outcome = observe_ticker(state, row, self._rules)
@@ -138,14 +138,13 @@ class SnapshotStage:
                 self._outputs.emit("ticker.rows", row.key, ticker_row_message(outcome.row), row.event_time)
                 metrics.unique.inc()
             if outcome.delta is not None:
-                delta = rate_delta_message(outcome.delta)
-                self._outputs.emit("rates.deltas", row.key, delta, row.event_time)
+                self._outputs.emit("rates.deltas", row.key, rate_delta_message(outcome.delta), row.event_time)
                 metrics.deltas.inc()
-                events.append(delta)
+                events.append(outcome.delta)
             if outcome.recovered is not None:
-                event = staleness_message(outcome.recovered)
-                self._outputs.emit("ticker.staleness", row.key, event, row.event_time)
-                events.append(event)
+                recovered = staleness_message(outcome.recovered)
+                self._outputs.emit("ticker.staleness", row.key, recovered, row.event_time)
+                events.append(outcome.recovered)
                 self._stale_pairs.recovered(row.site, row.pair)
         return events
 

@@ -2,10 +2,10 @@
 
 import logging
 import time
-from typing import Any
 
 from services.common.metrics import STAGE_SECONDS, STALE_PAIRS
 from services.domain.messages import staleness_message
+from services.domain.staleness import StalenessEvent
 from services.domain.stream_rules import StreamRules
 from services.domain.ticker import TickerState, ticker_key
 from services.domain.ticker_dedupe import check_staleness
@@ -82,16 +82,15 @@ class StalenessStage:
         now = self._clocks.now(site, partition, lambda: [state.last_seen for state in states.values()])
         if now is None:
             return
-        events: list[dict[str, Any]] = []
+        events: list[StalenessEvent] = []
         stale: set[str] = set()
         for pair, state in states.items():
             checked, event = check_staleness(state, now, self._rules)
             if event is not None:
                 key = ticker_key(site, pair)
                 self._tables.set_ticker(key, checked)
-                message = staleness_message(event)
-                self._outputs.emit("ticker.staleness", key, message, None)
-                events.append(message)
+                self._outputs.emit("ticker.staleness", key, staleness_message(event), None)
+                events.append(event)
                 log.info("pair stale", extra={"site": site, "pair": pair, "last_seen": str(state.last_seen)})
             if checked.stale_since is not None:
                 stale.add(pair)

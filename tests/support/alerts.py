@@ -4,7 +4,11 @@ import hashlib
 from typing import Any
 
 from services.common.codec import validate
+from services.domain.alert import Alert
 from services.domain.alert_rules import Rule, load_rules
+from services.domain.deltas import RateDelta
+from services.domain.messages import alert_event_of, alert_of
+from services.domain.staleness import StalenessEvent
 
 INJECTION = "<!channel> @everyone [click](http://evil) *bold* <@123> <https://x|y>"
 
@@ -64,6 +68,20 @@ def rate_delta(
     return message
 
 
+def delta_event(n: int, at: str, **fields: Any) -> RateDelta:
+    """The RateDelta of rate_delta(n, at, **fields), as the worker hands it to the alert rules."""
+    event = alert_event_of(rate_delta(n, at, **fields))
+    assert isinstance(event, RateDelta)
+    return event
+
+
+def stale_event(n: int, at: str, state: str, silent: int, *, pair: str = "UZS/USD") -> StalenessEvent:
+    """The StalenessEvent of staleness(...), as the worker hands it to the alert rules."""
+    event = alert_event_of(staleness(n, at, state, silent, pair=pair))
+    assert isinstance(event, StalenessEvent)
+    return event
+
+
 def staleness(n: int, at: str, state: str, silent: int, *, pair: str = "UZS/USD") -> dict[str, Any]:
     message = {
         "schema": "pagewire.staleness/1",
@@ -107,3 +125,8 @@ def alert(**overrides: Any) -> dict[str, Any]:
     message.update(overrides)
     validate(message)
     return message
+
+
+def alert_value(**overrides: Any) -> Alert:
+    """The Alert of alert(**overrides), as the alert sink reads it from the topic."""
+    return alert_of(alert(**overrides))

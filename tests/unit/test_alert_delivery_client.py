@@ -13,7 +13,7 @@ from services.domain.chat import Kind, build_payload, encode_body
 from services.domain.chat.webhook import verify
 from services.sinks.alerts.client import DeliveryAbandoned, DeliveryResult, DestinationClient
 from services.sinks.alerts.destinations_file import Target
-from tests.support.alerts import alert
+from tests.support.alerts import alert_value
 
 URL = "https://hooks.example/services/T0/B0/client-unit-token"
 SECRET = "client-unit-secret"
@@ -84,7 +84,7 @@ def refused(_: httpx.Request) -> httpx.Response:
 
 async def deliver(delivery: DestinationClient, stopping: asyncio.Event | None = None) -> DeliveryResult:
     try:
-        return await delivery.deliver(alert(), stopping or asyncio.Event())
+        return await delivery.deliver(alert_value(), stopping or asyncio.Event())
     finally:
         await delivery.aclose()
 
@@ -92,7 +92,7 @@ async def deliver(delivery: DestinationClient, stopping: asyncio.Event | None = 
 async def test_the_payload_bytes_and_headers_are_those_of_the_builder() -> None:
     delivery, requests = client([status(200)], FakeTime())
     assert await deliver(delivery) == DeliveryResult(True, 1, 200)
-    body, headers = build_payload("slack", alert())
+    body, headers = build_payload("slack", alert_value())
     assert str(requests[0].url) == URL
     assert requests[0].content == encode_body(body)
     assert requests[0].headers["content-type"] == headers["Content-Type"]
@@ -103,7 +103,7 @@ async def test_webhook_requests_are_signed_and_keyed_by_alert_id() -> None:
     delivery, requests = client([status(500), status(200)], FakeTime(), kind="webhook")
     assert (await deliver(delivery)).delivered
     keys = [request.headers["idempotency-key"] for request in requests]
-    assert keys == [alert()["alert_id"]] * 2
+    assert keys == [alert_value().alert_id] * 2
     for request in requests:
         timestamp = request.headers["x-pagewire-timestamp"]
         assert timestamp == "1739948400"
@@ -132,7 +132,7 @@ async def test_an_empty_discord_bucket_delays_the_next_alert_not_this_one() -> N
     empty = {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset-After": "3.5"}
     delivery, _ = client([status(204, empty), status(204)], time, kind="discord")
     stopping = asyncio.Event()
-    assert (await delivery.deliver(alert(), stopping)).delivered
+    assert (await delivery.deliver(alert_value(), stopping)).delivered
     assert time.sleeps == []
     assert await deliver(delivery, stopping) == DeliveryResult(True, 1, 204)
     assert time.sleeps == [3.5]
@@ -144,7 +144,7 @@ async def test_the_rate_limit_spaces_requests() -> None:
     delivery, _ = client([status(200)], time, limits=limits)
     stopping = asyncio.Event()
     for _ in range(3):
-        assert (await delivery.deliver(alert(), stopping)).delivered
+        assert (await delivery.deliver(alert_value(), stopping)).delivered
     await delivery.aclose()
     assert time.sleeps == [4.0, 4.0]
 

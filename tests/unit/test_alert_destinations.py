@@ -14,7 +14,7 @@ from services.domain.alert_destinations import (
     parse_seconds,
 )
 from services.domain.errors import ConfigError
-from tests.support.alerts import alert
+from tests.support.alerts import alert_value
 
 DEFAULTS = DeliveryLimits(
     rate_per_second=1.0,
@@ -140,16 +140,16 @@ def test_bad_durations(value: Any) -> None:
 
 def test_the_filter_passes_alerts_at_or_above_the_minimum_severity_on_matching_pairs() -> None:
     wanted = AlertFilter(min_severity="warning", pairs=("KGS/*", "*/EUR"))
-    assert wanted.rejection(alert(severity="warning", pair="KGS/USD"), 0) is None
-    assert wanted.rejection(alert(severity="critical", pair="UZS/EUR"), 0) is None
-    assert wanted.rejection(alert(severity="info", pair="KGS/USD"), 0) == "severity info below warning"
-    assert wanted.rejection(alert(severity="critical", pair="UZS/USD"), 0) == (
+    assert wanted.rejection(alert_value(severity="warning", pair="KGS/USD"), 0) is None
+    assert wanted.rejection(alert_value(severity="critical", pair="UZS/EUR"), 0) is None
+    assert wanted.rejection(alert_value(severity="info", pair="KGS/USD"), 0) == "severity info below warning"
+    assert wanted.rejection(alert_value(severity="critical", pair="UZS/USD"), 0) == (
         "pair UZS/USD not in KGS/*, */EUR"
     )
 
 
 def test_the_filter_skips_alerts_older_than_max_age_only_when_set() -> None:
-    assert AlertFilter().rejection(alert(), 10**9) is None
+    assert AlertFilter().rejection(alert_value(), 10**9) is None
     recent = AlertFilter(max_age_seconds=3600)
-    assert recent.rejection(alert(), 3599.0) is None
-    assert recent.rejection(alert(), 3601.0) == "older than max_age 3600s"
+    assert recent.rejection(alert_value(), 3599.0) is None
+    assert recent.rejection(alert_value(), 3601.0) == "older than max_age 3600s"

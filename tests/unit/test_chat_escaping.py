@@ -19,9 +19,9 @@ from services.domain.chat.text import (
     teams_markdown,
     text_length,
 )
-from tests.support.alerts import INJECTION, alert
+from tests.support.alerts import INJECTION, alert_value
 
-HOSTILE = alert(site=INJECTION, summary=f"KGS/USD moved +1.748252% in 1h on {INJECTION}")
+HOSTILE = alert_value(site=INJECTION, summary=f"KGS/USD moved +1.748252% in 1h on {INJECTION}")
 # what plain-text fields (no markup) make of it: only mentions and autolinks defused
 PLAIN_INJECTION = (
     f"<{ZWSP}!channel> @{ZWSP}everyone [click](http:{ZWSP}//evil) *bold* "
@@ -136,9 +136,9 @@ def title_prefix() -> str:
 
 def test_slack_header_is_cut_at_exactly_150() -> None:
     room = 150 - text_length(title_prefix())
-    exact, _ = slack.build(alert(rule="r" * room))
+    exact, _ = slack.build(alert_value(rule="r" * room))
     assert exact["blocks"][0]["text"]["text"] == title_prefix() + "r" * room
-    over, _ = slack.build(alert(rule="r" * (room + 1)))
+    over, _ = slack.build(alert_value(rule="r" * (room + 1)))
     header = over["blocks"][0]["text"]["text"]
     assert header == title_prefix() + "r" * (room - 1) + ELLIPSIS
     assert text_length(header) == 150
@@ -152,9 +152,9 @@ def test_slack_header_is_cut_at_exactly_150() -> None:
     ],
 )
 def test_slack_texts_are_cut_at_their_limits(limit: int, text_of: Any) -> None:
-    exact, _ = slack.build(alert(summary="s" * limit))
+    exact, _ = slack.build(alert_value(summary="s" * limit))
     assert text_of(exact).endswith("s" * 20) and ELLIPSIS not in text_of(exact)
-    over, _ = slack.build(alert(summary="s" * (limit + 1)))
+    over, _ = slack.build(alert_value(summary="s" * (limit + 1)))
     assert text_of(over).endswith("s" + ELLIPSIS)
     assert text_length(text_of(over)) == text_length(text_of(exact))
 
@@ -172,14 +172,14 @@ def test_slack_texts_are_cut_at_their_limits(limit: int, text_of: Any) -> None:
     ],
 )
 def test_summaries_are_cut_at_each_chats_limit(build: Any, limit: int, text_of: Any) -> None:
-    exact, _ = build(alert(summary="s" * limit))
+    exact, _ = build(alert_value(summary="s" * limit))
     assert text_of(exact) == "s" * limit
-    over, _ = build(alert(summary="s" * (limit + 1)))
+    over, _ = build(alert_value(summary="s" * (limit + 1)))
     assert text_of(over) == "s" * (limit - 1) + ELLIPSIS
 
 
 def test_discord_field_values_are_cut_at_1024() -> None:
-    body, _ = discord.build(alert(rule="r" * 2000))
+    body, _ = discord.build(alert_value(rule="r" * 2000))
     rule_field = body["embeds"][0]["fields"][2]
     assert rule_field == {"name": "Rule", "value": "r" * 1023 + ELLIPSIS, "inline": True}
     assert text_length(body["embeds"][0]["title"]) == discord.TITLE_LIMIT

@@ -6,7 +6,7 @@ import pytest
 
 from services.domain.chat import KINDS, build_payload, discord, mattermost, slack, teams
 from services.domain.errors import ConfigError
-from tests.support.alerts import alert
+from tests.support.alerts import alert_value
 
 JSON = {"Content-Type": "application/json"}
 TITLE = "🟠 WARNING · KGS/USD · big-move-1h"
@@ -30,7 +30,7 @@ def mrkdwn(text: str) -> dict[str, Any]:
 
 
 def test_slack_gets_block_kit_with_a_fallback_text() -> None:
-    body, headers = slack.build(alert())
+    body, headers = slack.build(alert_value())
     assert headers == JSON
     assert body == {
         "text": f"{TITLE}: KGS/USD moved +1.748252% in 1h on timesca.com (0.01144 -&gt; 0.01164)",
@@ -47,7 +47,7 @@ def test_slack_gets_block_kit_with_a_fallback_text() -> None:
 
 
 def test_discord_gets_one_coloured_embed_that_pings_nobody() -> None:
-    body, headers = discord.build(alert())
+    body, headers = discord.build(alert_value())
     assert headers == JSON
     assert body["allowed_mentions"] == {"parse": []}
     [embed] = body["embeds"]
@@ -72,12 +72,12 @@ def test_discord_gets_one_coloured_embed_that_pings_nobody() -> None:
 def test_discord_colour_and_title_follow_severity_and_status(
     severity: str, status: str, colour: int, title: str
 ) -> None:
-    body, _ = discord.build(alert(severity=severity, status=status))
+    body, _ = discord.build(alert_value(severity=severity, status=status))
     assert (body["embeds"][0]["color"], body["embeds"][0]["title"]) == (colour, title)
 
 
 def test_mattermost_gets_a_slack_compatible_attachment() -> None:
-    body, headers = mattermost.build(alert())
+    body, headers = mattermost.build(alert_value())
     assert headers == JSON
     assert body == {
         "attachments": [
@@ -95,7 +95,7 @@ def test_mattermost_gets_a_slack_compatible_attachment() -> None:
 
 
 def test_teams_gets_a_workflows_message_with_an_adaptive_card() -> None:
-    body, headers = teams.build(alert())
+    body, headers = teams.build(alert_value())
     assert headers == JSON
     assert body == {
         "type": "message",
@@ -137,7 +137,7 @@ def test_teams_gets_a_workflows_message_with_an_adaptive_card() -> None:
 
 
 def test_staleness_alerts_show_seconds_of_silence() -> None:
-    stale = alert(
+    stale = alert_value(
         metric="staleness",
         window=None,
         value="21605",
@@ -150,13 +150,13 @@ def test_staleness_alerts_show_seconds_of_silence() -> None:
 
 
 def test_a_resolved_alert_without_a_value_says_so() -> None:
-    body, _ = teams.build(alert(status="resolved", value=None, direction="down"))
+    body, _ = teams.build(alert_value(status="resolved", value=None, direction="down"))
     facts = {fact["title"]: fact["value"] for fact in body["attachments"][0]["content"]["body"][2]["facts"]}
     assert (facts["Value"], facts["Threshold"], facts["Status"]) == ("n/a", "≥ 1% down", "resolved")
 
 
 def test_every_kind_is_built_through_one_entry_point() -> None:
-    sample = alert()
+    sample = alert_value()
     assert build_payload("slack", sample) == slack.build(sample)
     assert build_payload("teams", sample) == teams.build(sample)
     for kind in KINDS:
@@ -166,4 +166,4 @@ def test_every_kind_is_built_through_one_entry_point() -> None:
 
 def test_an_unknown_kind_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="unknown destination kind 'irc'"):
-        build_payload("irc", alert())
+        build_payload("irc", alert_value())

@@ -9,16 +9,17 @@ import pytest
 from services.common.codec import validate
 from services.domain.chat import build_payload, encode_body, webhook
 from services.domain.errors import ConfigError
-from tests.support.alerts import INJECTION, alert
+from services.domain.messages import alert_message
+from tests.support.alerts import INJECTION, alert_value
 
 SECRET = "s3cret"
 TIMESTAMP = 1739948400
 
 
 def test_the_body_is_the_alert_and_the_headers_sign_it() -> None:
-    sample = alert()
+    sample = alert_value()
     body, headers = webhook.build(sample, secret=SECRET, timestamp=TIMESTAMP)
-    assert body == sample
+    assert body == alert_message(sample)
     validate(body)
     raw = encode_body(body)
     expected = hmac.new(SECRET.encode(), b"1739948400." + raw, hashlib.sha256).hexdigest()
@@ -31,7 +32,7 @@ def test_the_body_is_the_alert_and_the_headers_sign_it() -> None:
 
 
 def test_a_receiver_with_the_secret_verifies_it_and_rejects_tampering() -> None:
-    body, headers = webhook.build(alert(), secret=SECRET, timestamp=TIMESTAMP)
+    body, headers = webhook.build(alert_value(), secret=SECRET, timestamp=TIMESTAMP)
     raw = encode_body(body)
     stamp, signature = headers["X-Pagewire-Timestamp"], headers["X-Pagewire-Signature"]
     assert webhook.verify(SECRET, stamp, raw, signature)
@@ -49,13 +50,13 @@ def test_the_signature_is_stable_for_known_input() -> None:
 
 def test_the_secret_never_travels_in_the_body() -> None:
     for kind in ("slack", "discord", "mattermost", "teams", "webhook"):
-        body, headers = build_payload(kind, alert(), secret=SECRET, timestamp=TIMESTAMP)
+        body, headers = build_payload(kind, alert_value(), secret=SECRET, timestamp=TIMESTAMP)
         assert SECRET.encode() not in encode_body(body)
         assert all(SECRET not in value for value in headers.values())
 
 
 def test_the_body_bytes_are_compact_utf8_json_and_page_text_is_left_as_data() -> None:
-    body, _ = webhook.build(alert(site=INJECTION), secret=SECRET, timestamp=TIMESTAMP)
+    body, _ = webhook.build(alert_value(site=INJECTION), secret=SECRET, timestamp=TIMESTAMP)
     raw = encode_body(body)
     assert json.loads(raw) == body
     assert b'"site":"<!channel> @everyone' in raw
@@ -64,4 +65,4 @@ def test_the_body_bytes_are_compact_utf8_json_and_page_text_is_left_as_data() ->
 
 def test_a_webhook_without_a_secret_is_refused() -> None:
     with pytest.raises(ConfigError, match="needs a signing secret"):
-        webhook.build(alert(), secret="", timestamp=TIMESTAMP)
+        webhook.build(alert_value(), secret="", timestamp=TIMESTAMP)

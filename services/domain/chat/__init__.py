@@ -1,8 +1,8 @@
 """Chat payloads for alerts, one module per kind: pure (body, headers) builders, no HTTP."""
 
-from collections.abc import Mapping
-from typing import Any, Final, Literal, get_args
+from typing import Final, Literal, get_args
 
+from services.domain.alert import Alert
 from services.domain.chat import discord, mattermost, slack, teams, webhook
 from services.domain.chat.text import Payload, encode_body
 from services.domain.errors import ConfigError
@@ -13,7 +13,7 @@ KINDS: Final[tuple[Kind, ...]] = get_args(Kind)
 __all__ = ["KINDS", "Kind", "Payload", "build_payload", "encode_body"]
 
 
-def build_payload(kind: str, alert: Mapping[str, Any], *, secret: str = "", timestamp: int = 0) -> Payload:
+def build_payload(kind: str, alert: Alert, *, secret: str = "", timestamp: int = 0) -> Payload:
     """(body, headers) of `alert` for a destination of `kind`; POST `encode_body(body)` with the headers.
 
     `secret` and `timestamp` (Unix seconds, the sender's clock) only matter for the signed generic webhook.

@@ -1,8 +1,8 @@
 """Discord webhook payload: one embed coloured by severity, and allowed_mentions that ping nobody."""
 
-from collections.abc import Mapping
-from typing import Any, Final
+from typing import Final
 
+from services.domain.alert import Alert
 from services.domain.chat.text import JSON_HEADERS, Payload, clean, discord_markdown, fit, text_length
 from services.domain.chat.view import describe
 
@@ -16,7 +16,7 @@ FOOTER_LIMIT: Final = 2048
 EMBED_TOTAL_LIMIT: Final = 6000
 
 
-def build(alert: Mapping[str, Any]) -> Payload:
+def build(alert: Alert) -> Payload:
     """(body, headers) for a Discord webhook (POST to the webhook URL)."""
     view = describe(alert)
     title = fit(discord_markdown(view.title), TITLE_LIMIT)

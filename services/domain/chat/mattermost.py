@@ -1,8 +1,8 @@
 """Mattermost incoming-webhook payload: a Slack-compatible attachment rendered as Mattermost markdown."""
 
-from collections.abc import Mapping
-from typing import Any, Final
+from typing import Final
 
+from services.domain.alert import Alert
 from services.domain.chat.text import JSON_HEADERS, Payload, clean, fit, mattermost_markdown, plain
 from services.domain.chat.view import describe
 
@@ -15,7 +15,7 @@ FALLBACK_LIMIT: Final = 300
 FOOTER_LIMIT: Final = 300
 
 
-def build(alert: Mapping[str, Any]) -> Payload:
+def build(alert: Alert) -> Payload:
     """(body, headers) for a Mattermost incoming webhook."""
     view = describe(alert)
     attachment = {

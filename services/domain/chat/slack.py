@@ -1,8 +1,8 @@
 """Slack incoming-webhook payload: Block Kit header, section with fields, context, and a fallback `text`."""
 
-from collections.abc import Mapping
 from typing import Any, Final
 
+from services.domain.alert import Alert
 from services.domain.chat.text import JSON_HEADERS, Payload, fit, slack_mrkdwn, slack_plain
 from services.domain.chat.view import describe
 
@@ -15,7 +15,7 @@ CONTEXT_LIMIT: Final = 3000
 FALLBACK_LIMIT: Final = 3000
 
 
-def build(alert: Mapping[str, Any]) -> Payload:
+def build(alert: Alert) -> Payload:
     """(body, headers) for a Slack incoming webhook."""
     view = describe(alert)
     body = {

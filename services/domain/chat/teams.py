@@ -1,8 +1,8 @@
 """Microsoft Teams Workflows webhook payload: a message carrying one Adaptive Card (1.4)."""
 
-from collections.abc import Mapping
-from typing import Any, Final
+from typing import Final
 
+from services.domain.alert import Alert
 from services.domain.chat.text import JSON_HEADERS, Payload, fit, plain, teams_markdown
 from services.domain.chat.view import describe
 
@@ -16,7 +16,7 @@ FACT_VALUE_LIMIT: Final = 300
 FOOTER_LIMIT: Final = 300
 
 
-def build(alert: Mapping[str, Any]) -> Payload:
+def build(alert: Alert) -> Payload:
     """(body, headers) for a Teams "When a Teams webhook request is received" Workflows trigger."""
     view = describe(alert)
     card = {

@@ -1,11 +1,11 @@
 """What every chat message says about an alert, before any chat's markup: title, summary, facts, colour."""
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 
+from services.domain.alert import Alert
 from services.domain.alert_readings import signed
-from services.domain.instants import parse_instant
+from services.domain.instants import format_instant
 
 #: severity (or 'resolved') -> marker, RGB colour and Adaptive Card text colour
 _LOOK: Final = {
@@ -37,48 +37,49 @@ class AlertView:
     card_colour: str
 
 
-def describe(alert: Mapping[str, Any]) -> AlertView:
-    """The view of a pagewire.alert/1 event."""
-    look = "resolved" if alert["status"] == "resolved" else alert["severity"]
+def describe(alert: Alert) -> AlertView:
+    """The view of one alert."""
+    look = "resolved" if alert.status == "resolved" else alert.severity
     marker, colour, card_colour = _LOOK[look]
+    event_time = format_instant(alert.event_time)
     return AlertView(
-        alert_id=alert["alert_id"],
-        title=f"{marker} {look.upper()} · {alert['pair']} · {alert['rule']}",
-        summary=alert["summary"],
+        alert_id=alert.alert_id,
+        title=f"{marker} {look.upper()} · {alert.pair} · {alert.rule}",
+        summary=alert.summary,
         facts=(
-            ("Severity", alert["severity"]),
-            ("Status", alert["status"]),
-            ("Rule", alert["rule"]),
-            ("Pair", alert["pair"]),
-            ("Site", alert["site"]),
+            ("Severity", alert.severity),
+            ("Status", alert.status),
+            ("Rule", alert.rule),
+            ("Pair", alert.pair),
+            ("Site", alert.site),
             ("Measure", measure(alert)),
             ("Value", value(alert)),
             ("Threshold", threshold(alert)),
-            ("Event time", alert["event_time"]),
+            ("Event time", event_time),
         ),
-        footer=f"pagewire alert {alert['alert_id']} · snapshot {alert['snapshot_id'][:12]}",
-        event_time=alert["event_time"],
-        epoch_seconds=int(parse_instant(alert["event_time"]).timestamp()),
+        footer=f"pagewire alert {alert.alert_id} · snapshot {alert.snapshot_id[:12]}",
+        event_time=event_time,
+        epoch_seconds=int(alert.event_time.timestamp()),
         colour=colour,
         card_colour=card_colour,
     )
 
 
-def measure(alert: Mapping[str, Any]) -> str:
-    if alert["metric"] == "window_move_pct":
-        return f"move in {alert['window']}"
-    return _MEASURES[alert["metric"]]
+def measure(alert: Alert) -> str:
+    if alert.metric == "window_move_pct":
+        return f"move in {alert.window}"
+    return _MEASURES[alert.metric]
 
 
-def value(alert: Mapping[str, Any]) -> str:
-    if alert["value"] is None:
+def value(alert: Alert) -> str:
+    if alert.value is None:
         return "n/a"
-    if alert["metric"] == "staleness":
-        return f"{alert['value']} s"
-    return f"{signed(alert['value'])}%"
+    if alert.metric == "staleness":
+        return f"{alert.value} s"
+    return f"{signed(alert.value)}%"
 
 
-def threshold(alert: Mapping[str, Any]) -> str:
-    if alert["metric"] == "staleness":
-        return f"≥ {alert['threshold']} s silent"
-    return f"≥ {alert['threshold']}% {_DIRECTIONS[alert['direction']]}"
+def threshold(alert: Alert) -> str:
+    if alert.metric == "staleness":
+        return f"≥ {alert.threshold} s silent"
+    return f"≥ {alert.threshold}% {_DIRECTIONS[alert.direction]}"

@@ -2,18 +2,19 @@
 
 import hashlib
 import hmac
-from collections.abc import Mapping
-from typing import Any, Final
+from typing import Final
 
+from services.domain.alert import Alert
 from services.domain.chat.text import JSON_HEADERS, Payload, encode_body
 from services.domain.errors import ConfigError
+from services.domain.messages import alert_message
 
 TIMESTAMP_HEADER: Final = "X-Pagewire-Timestamp"
 SIGNATURE_HEADER: Final = "X-Pagewire-Signature"
 IDEMPOTENCY_HEADER: Final = "Idempotency-Key"
 
 
-def build(alert: Mapping[str, Any], *, secret: str, timestamp: int) -> Payload:
+def build(alert: Alert, *, secret: str, timestamp: int) -> Payload:
     """(body, headers); send exactly `encode_body(body)`, the bytes the signature covers.
 
     The signature is hex HMAC-SHA256 with `secret` over "<timestamp>.<body>" (timestamp in Unix seconds),
@@ -21,12 +22,12 @@ def build(alert: Mapping[str, Any], *, secret: str, timestamp: int) -> Payload:
     """
     if not secret:
         raise ConfigError("a webhook destination needs a signing secret")
-    body = dict(alert)
+    body = alert_message(alert)
     headers = {
         **JSON_HEADERS,
         TIMESTAMP_HEADER: str(timestamp),
         SIGNATURE_HEADER: "sha256=" + sign(secret, timestamp, encode_body(body)),
-        IDEMPOTENCY_HEADER: str(alert["alert_id"]),
+        IDEMPOTENCY_HEADER: alert.alert_id,
     }
     return body, headers
 

@@ -7,12 +7,12 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 import httpx
 
 from services.common.metrics import DELIVERIES
 from services.common.settings import package_version
+from services.domain.alert import Alert
 from services.domain.chat import build_payload, encode_body
 from services.domain.delivery_policy import (
     DEADLINE_EXCEEDED,
@@ -95,7 +95,7 @@ class DestinationClient:
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def deliver(self, alert: Mapping[str, Any], stopping: asyncio.Event) -> DeliveryResult:
+    async def deliver(self, alert: Alert, stopping: asyncio.Event) -> DeliveryResult:
         """Send until delivered, refused, out of attempts or past the deadline; DeliveryAbandoned on stop.
 
         A stop never interrupts an attempt already sent (its timeout bounds it); it prevents the next one.
@@ -142,7 +142,7 @@ class DestinationClient:
             )
             await self._pause(wait, stopping)
 
-    async def _attempt(self, alert: Mapping[str, Any], budget: float) -> _Answer:
+    async def _attempt(self, alert: Alert, budget: float) -> _Answer:
         destination = self._target.destination
         # signed per attempt: receivers reject stale timestamps, and the body bytes stay the same
         body, headers = build_payload(

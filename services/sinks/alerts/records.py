@@ -1,9 +1,9 @@
 """What the alert sink publishes about each alert and destination: a pagewire.alert_delivery/1."""
 
-from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Final, Literal
 
+from services.domain.alert import Alert
 from services.domain.chat import Kind
 from services.domain.instants import format_instant
 
@@ -14,7 +14,7 @@ Outcome = Literal["delivered", "dead_lettered", "filtered"]
 
 
 def delivery_message(
-    alert: Mapping[str, Any],
+    alert: Alert,
     *,
     destination: str,
     kind: Kind,
@@ -27,14 +27,14 @@ def delivery_message(
     """A pagewire.alert_delivery/1 for one alert and one destination."""
     return {
         "schema": DELIVERY_SCHEMA,
-        "alert_id": alert["alert_id"],
+        "alert_id": alert.alert_id,
         "destination": destination,
         "kind": kind,
         "outcome": outcome,
         "attempts": attempts,
         "status_code": status_code,
         "reason": reason,
-        "snapshot_id": alert["snapshot_id"],
-        "event_time": alert["event_time"],
+        "snapshot_id": alert.snapshot_id,
+        "event_time": format_instant(alert.event_time),
         "completed_at": format_instant(completed_at),
     }

@@ -4,7 +4,7 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from contextlib import suppress
 from datetime import UTC, datetime
 from typing import Any
@@ -25,9 +25,10 @@ from services.common.metrics import (
 )
 from services.common.observe import Readiness
 from services.common.settings import Settings
+from services.domain.alert import Alert
 from services.domain.errors import SchemaError
 from services.domain.fetch_policy import backoff_delay
-from services.domain.instants import parse_instant
+from services.domain.messages import alert_of
 from services.sinks.alerts.client import DeliveryAbandoned, DeliveryResult, DestinationClient
 from services.sinks.alerts.destinations_file import Target
 from services.sinks.alerts.records import STAGE, Outcome, delivery_message
@@ -146,11 +147,11 @@ class DestinationWorker:
         arrived = time.monotonic()
         MESSAGES_CONSUMED.labels(topic=record.topic).inc()
         try:
-            alert = codec.decode(record.value, self._alert_schema)
+            alert = alert_of(codec.decode(record.value, self._alert_schema))
         except SchemaError as exc:
             return await self._bad_input(consumer, record, exc, stopping)
         where = {"topic": record.topic, "partition": record.partition, "offset": record.offset}
-        with log_context(alert_id=alert["alert_id"], destination=self.name, **where):
+        with log_context(alert_id=alert.alert_id, destination=self.name, **where):
             age = self._now().timestamp() - record.timestamp / 1000
             rejection = self._target.destination.filter.rejection(alert, age)
             if rejection is not None:
@@ -172,7 +173,7 @@ class DestinationWorker:
             self._count(result, time.monotonic() - arrived)
             return await self._commit(consumer, record)
 
-    def _outputs(self, record: Any, alert: Mapping[str, Any], result: DeliveryResult) -> list[Output]:
+    def _outputs(self, record: Any, alert: Alert, result: DeliveryResult) -> list[Output]:
         if result.delivered:
             return [self._delivery(alert, "delivered", result.attempts, result.status_code, None)]
         error = f"destination {self.name!r}: {result.summary} after {result.attempts} attempt(s)"
@@ -182,10 +183,9 @@ class DestinationWorker:
             self._delivery(alert, "dead_lettered", result.attempts, result.status_code, result.summary),
         ]
 
-    def _observe_end_to_end(self, alert: Mapping[str, Any]) -> None:
+    def _observe_end_to_end(self, alert: Alert) -> None:
         """From the fetch of the snapshot that raised the alert (its event_time) to its outcome on Kafka."""
-        fetched_at = parse_instant(str(alert["event_time"]))
-        self._end_to_end.observe(max(0.0, (self._now() - fetched_at).total_seconds()))
+        self._end_to_end.observe(max(0.0, (self._now() - alert.event_time).total_seconds()))
 
     def _count(self, result: DeliveryResult, seconds: float) -> None:
         context = {"attempts": result.attempts, "status_code": result.status_code}
@@ -213,7 +213,7 @@ class DestinationWorker:
 
     def _delivery(
         self,
-        alert: Mapping[str, Any],
+        alert: Alert,
         outcome: Outcome,
         attempts: int,
         status: int | None,
@@ -229,7 +229,7 @@ class DestinationWorker:
             reason=reason,
             completed_at=self._now(),
         )
-        return self._deliveries_topic, str(alert["alert_id"]).encode(), message
+        return self._deliveries_topic, alert.alert_id.encode(), message
 
     async def _publish(self, outputs: list[Output], stopping: asyncio.Event) -> bool:
         """Put every output on Kafka, retrying until acknowledged; False if a stop came first."""

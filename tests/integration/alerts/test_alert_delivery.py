@@ -10,6 +10,7 @@ from services.common.settings import Settings
 from services.domain.alert_engine import evaluate
 from services.domain.chat import build_payload, encode_body
 from services.domain.chat.webhook import verify
+from services.domain.messages import alert_message, alert_of
 from tests.support.alert_sink import (
     by_destination,
     make_alert,
@@ -18,7 +19,7 @@ from tests.support.alert_sink import (
     running,
     targets,
 )
-from tests.support.alerts import INJECTION, rules, staleness
+from tests.support.alerts import INJECTION, rules, stale_event
 from tests.support.receiver import Receiver, Reply
 
 PATHS = {
@@ -50,7 +51,7 @@ async def test_each_kind_gets_its_native_payload_and_the_outcome_is_published(
 
     for kind in ("slack", "discord", "mattermost", "teams"):
         # exactly the builder's bytes: escaping and cutting happen there and are tested there
-        assert received[kind].body == encode_body(build_payload(kind, fired)[0])
+        assert received[kind].body == encode_body(build_payload(kind, alert_of(fired))[0])
         assert received[kind].headers["Content-Type"] == "application/json"
         assert fired["alert_id"] in received[kind].body.decode()  # the idempotency key, for people
         assert b"<!channel>" not in received[kind].body
@@ -173,10 +174,10 @@ async def test_alerts_of_the_real_rule_engine_reach_a_webhook_unchanged_and_in_o
 ) -> None:
     settings = Settings.load(env)
     stale_rule = rules({"name": "stale", "metric": "staleness", "threshold": "0", "severity": "critical"})
-    went_stale = evaluate(stale_rule, staleness(1, "2025-02-19T12:00:05Z", "stale", 21605), {})
-    recovered = staleness(2, "2025-02-19T13:00:00Z", "recovered", 25200)
+    went_stale = evaluate(stale_rule, stale_event(1, "2025-02-19T12:00:05Z", "stale", 21605), {})
+    recovered = stale_event(2, "2025-02-19T13:00:00Z", "recovered", 25200)
     came_back = evaluate(stale_rule, recovered, went_stale.states)
-    raised = went_stale.alerts + came_back.alerts
+    raised = [alert_message(alert) for alert in went_stale.alerts + came_back.alerts]
     assert [alert["status"] for alert in raised] == ["firing", "resolved"]
     destinations = {"partner": {"kind": "webhook", "url_env": "URL_WEBHOOK", "secret_env": "SECRET"}}
     async with running(settings, targets(settings, tmp_path, destinations, url_env(chat))):
