@@ -1,16 +1,23 @@
 """Kafka clients configured the pagewire way, and idempotent topic creation from the catalog."""
 
 import asyncio
-from collections.abc import Iterable
+import logging
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
+from typing import Any, TypeVar
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
 from services.common.catalog import Catalog, TopicSpec
+from services.common.retry import Backoff
 from services.common.settings import KafkaSettings, Settings
 from services.domain.errors import BrokerError
+
+log = logging.getLogger(__name__)
+Clients = TypeVar("Clients", bound=tuple[Any, ...])
 
 
 def producer(settings: KafkaSettings, **overrides: object) -> AIOKafkaProducer:
@@ -26,6 +33,58 @@ def producer(settings: KafkaSettings, **overrides: object) -> AIOKafkaProducer:
     }
     options.update(overrides)
     return AIOKafkaProducer(**options)
+
+
+def consumer(
+    settings: KafkaSettings, *topics: str, group: str, role: str, **overrides: object
+) -> AIOKafkaConsumer:
+    """A consumer in `group` that commits by hand once the records' effect is done, reads only committed
+    records, and starts from the earliest offset when the group has none; `role` names it in client_id."""
+    options: dict[str, object] = {
+        "bootstrap_servers": settings.bootstrap,
+        "client_id": f"{settings.client_id}-{role}",
+        "group_id": group,
+        "enable_auto_commit": False,
+        "auto_offset_reset": "earliest",
+        "isolation_level": "read_committed",
+    }
+    options.update(overrides)
+    return AIOKafkaConsumer(*topics, **options)
+
+
+async def start_until_stopped(
+    make: Callable[[], Clients], backoff: Backoff, *, bootstrap: str, give_up_after: float | None = None
+) -> Clients | None:
+    """Start the Kafka clients `make` returns, waiting out a broker that does not answer: a log line per
+    attempt, capped exponential backoff. None once `backoff`'s stop is set; BrokerError once
+    `give_up_after` seconds have passed without a broker."""
+    started = time.monotonic()
+    while not backoff.stopped:
+        clients = make()
+        try:
+            for client in clients:
+                await client.start()
+        except KafkaError as exc:
+            for client in clients:  # a failed start leaves sockets to close; a stopped client cannot restart
+                await client.stop()
+            delay = backoff.next_delay()
+            if give_up_after is not None and time.monotonic() + delay - started > give_up_after:
+                raise BrokerError(
+                    f"no Kafka broker answered at {bootstrap} within {give_up_after:g}s: {exc}"
+                ) from exc
+            log.warning(
+                "kafka not reachable",
+                extra={
+                    "bootstrap": bootstrap,
+                    "error": str(exc),
+                    "attempt": backoff.failures,
+                    "retry_in_seconds": round(delay, 3),
+                },
+            )
+            await backoff.pause(delay)
+            continue
+        return clients
+    return None
 
 
 def admin(settings: KafkaSettings) -> AIOKafkaAdminClient:

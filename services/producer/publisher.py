@@ -2,7 +2,6 @@
 
 import asyncio
 import logging
-import time
 from types import TracebackType
 from typing import Self
 
@@ -11,7 +10,8 @@ from aiokafka.errors import KafkaError, UnknownTopicOrPartitionError
 
 from services.common import codec
 from services.common.catalog import load_catalog
-from services.common.kafka import producer
+from services.common.kafka import producer, start_until_stopped
+from services.common.retry import Backoff
 from services.common.settings import Settings, package_version
 from services.domain.errors import BrokerError, ConfigError
 from services.domain.fetch_policy import envelope_fits
@@ -59,28 +59,15 @@ class Publisher:
     async def start(self) -> None:
         """Connect, retrying for up to PAGEWIRE_PRODUCER_BROKER_WAIT seconds; else BrokerError."""
         kafka, wait = self._settings.kafka, self._settings.producer.broker_wait_seconds
-        deadline = time.monotonic() + wait
-        delay = 0.25
-        while True:
-            client = producer(
-                kafka, request_timeout_ms=int(self._settings.producer.delivery_timeout_seconds * 1000)
-            )
-            try:
-                await client.start()
-            except KafkaError as exc:
-                await client.stop()  # a failed start leaves sockets to close; a stopped client cannot restart
-                if time.monotonic() + delay > deadline:
-                    raise BrokerError(
-                        f"no Kafka broker answered at {kafka.bootstrap} within {wait:g}s: {exc}"
-                    ) from exc
-                log.warning(
-                    "Kafka at %s not reachable yet (%s); retrying in %.2gs", kafka.bootstrap, exc, delay
-                )
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
-                continue
-            self._producer = client
-            return
+        timeout_ms = int(self._settings.producer.delivery_timeout_seconds * 1000)
+        started = await start_until_stopped(
+            lambda: (producer(kafka, request_timeout_ms=timeout_ms),),
+            Backoff(0.25, 5.0),
+            bootstrap=kafka.bootstrap,
+            give_up_after=wait,
+        )
+        assert started is not None  # without a stop event it returns clients or raises
+        self._producer = started[0]
 
     async def publish(self, snapshot: Snapshot) -> None:
         """Send one snapshot and return once Kafka acknowledged it (after aiokafka's own retries).

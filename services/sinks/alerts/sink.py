@@ -8,15 +8,14 @@ from contextlib import suppress
 
 import httpx
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaError
 
 from services.common import kafka
 from services.common.catalog import load_catalog
 from services.common.lag import LagReporter, aiokafka_lag
 from services.common.observe import Readiness
+from services.common.retry import Backoff
 from services.common.settings import Settings
 from services.domain.errors import ConfigError
-from services.domain.fetch_policy import backoff_delay
 from services.sinks.alerts.client import DestinationClient
 from services.sinks.alerts.destinations_file import Target
 from services.sinks.alerts.worker import DestinationWorker, readiness_condition
@@ -76,6 +75,7 @@ class AlertSink:
                 DestinationClient(target, transport=self._transport, jitter=self._jitter),
                 producer,
                 self.readiness,
+                stopping=self._stopping,
                 reports_bad_input=target.name == first,
                 jitter=self._jitter,
             )
@@ -85,7 +85,7 @@ class AlertSink:
         try:
             async with asyncio.TaskGroup() as group:
                 for worker in self.workers:
-                    group.create_task(worker.run(self._stopping), name=f"alerts-{worker.name}")
+                    group.create_task(worker.run(), name=f"alerts-{worker.name}")
         finally:
             lag.cancel()
             with suppress(asyncio.CancelledError):
@@ -94,27 +94,22 @@ class AlertSink:
             await producer.stop()
 
     async def _start_producer(self) -> AIOKafkaProducer | None:
-        failures = 0
-        while not self._stopping.is_set():
-            producer = kafka.producer(self._settings.kafka, max_request_size=self._request_bytes)
-            try:
-                await producer.start()
-            except KafkaError as exc:
-                await producer.stop()
-                alert_sink = self._settings.alert_sink
-                delay = backoff_delay(
-                    failures, alert_sink.backoff_base_seconds, alert_sink.backoff_max_seconds, self._jitter()
-                )
-                failures += 1
-                log.warning(
-                    "kafka not reachable", extra={"error": str(exc), "retry_in_seconds": round(delay, 3)}
-                )
-                with suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), delay)
-                continue
-            self.readiness.set(PRODUCER_CONDITION)
-            return producer
-        return None
+        settings, alert_sink = self._settings.kafka, self._settings.alert_sink
+        backoff = Backoff(
+            alert_sink.backoff_base_seconds,
+            alert_sink.backoff_max_seconds,
+            stopping=self._stopping,
+            jitter=self._jitter,
+        )
+        started = await kafka.start_until_stopped(
+            lambda: (kafka.producer(settings, max_request_size=self._request_bytes),),
+            backoff,
+            bootstrap=settings.bootstrap,
+        )
+        if started is None:
+            return None
+        self.readiness.set(PRODUCER_CONDITION)
+        return started[0]
 
     async def _report_lag(self) -> None:
         """Every destination reads the same partitions; the gauge shows the furthest behind of them."""

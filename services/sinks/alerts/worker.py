@@ -12,7 +12,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import IllegalStateError, KafkaError
 
-from services.common import codec
+from services.common import codec, kafka
 from services.common.catalog import load_catalog
 from services.common.deadletter import deadletter_key, deadletter_of
 from services.common.logging import log_context
@@ -24,10 +24,10 @@ from services.common.metrics import (
     MESSAGES_CONSUMED,
 )
 from services.common.observe import Readiness
+from services.common.retry import Backoff
 from services.common.settings import Settings
 from services.domain.alert import Alert
 from services.domain.errors import SchemaError
-from services.domain.fetch_policy import backoff_delay
 from services.domain.messages import alert_of
 from services.sinks.alerts.client import DeliveryAbandoned, DeliveryResult, DestinationClient
 from services.sinks.alerts.destinations_file import Target
@@ -54,6 +54,7 @@ class DestinationWorker:
         producer: AIOKafkaProducer,
         readiness: Readiness,
         *,
+        stopping: asyncio.Event,
         reports_bad_input: bool,
         jitter: Callable[[], float] = random.random,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -64,7 +65,11 @@ class DestinationWorker:
         self._producer = producer
         self._readiness = readiness
         self._reports_bad_input = reports_bad_input
-        self._jitter = jitter
+        self._stopping = stopping
+        limits = target.destination.limits
+        self._backoff = Backoff(
+            limits.backoff_base_seconds, limits.backoff_max_seconds, stopping=stopping, jitter=jitter
+        )
         self._now = now
         catalog = load_catalog(settings.kafka.topic_prefix)
         self._alerts_topic = catalog.name("alerts")
@@ -77,12 +82,12 @@ class DestinationWorker:
         self.group = f"{settings.kafka.topic_prefix}{settings.alert_sink.group}-{target.name}"
         self.condition = readiness_condition(target.name)
         self.consumer: AIOKafkaConsumer | None = None
-        self._failures = 0
 
-    async def run(self, stopping: asyncio.Event) -> None:
-        """Consume and deliver until `stopping` is set; an alert in flight then is not committed."""
+    async def run(self) -> None:
+        """Consume and deliver until the stop is set; an alert in flight then is not committed."""
+        stopping = self._stopping
         try:
-            consumer = await self._start_consumer(stopping)
+            consumer = await self._start_consumer()
             if consumer is None:
                 return
             self.consumer = consumer
@@ -97,28 +102,24 @@ class DestinationWorker:
         finally:
             await self._client.aclose()
 
-    async def _start_consumer(self, stopping: asyncio.Event) -> AIOKafkaConsumer | None:
+    async def _start_consumer(self) -> AIOKafkaConsumer | None:
         limits = self._target.destination.limits
-        while not stopping.is_set():
-            consumer = AIOKafkaConsumer(
-                self._alerts_topic,
-                bootstrap_servers=self._settings.kafka.bootstrap,
-                client_id=f"{self._settings.kafka.client_id}-alerts-{self.name}",
-                group_id=self.group,
-                enable_auto_commit=False,  # offsets move only once the outcome is on Kafka
-                auto_offset_reset="earliest",
-                isolation_level="read_committed",
-                # one alert may take its whole deadline; the group must not call that a dead consumer
-                max_poll_interval_ms=int((limits.deadline_seconds + limits.timeout_seconds + 60) * 1000),
-            )
-            try:
-                await consumer.start()
-            except KafkaError as exc:
-                await consumer.stop()
-                await self._back_off("kafka not reachable", exc, stopping)
-                continue
-            return consumer
-        return None
+        settings = self._settings.kafka
+        started = await kafka.start_until_stopped(
+            lambda: (
+                kafka.consumer(
+                    settings,
+                    self._alerts_topic,
+                    group=self.group,
+                    role=f"alerts-{self.name}",
+                    # one alert may take its whole deadline; the group must not call that a dead consumer
+                    max_poll_interval_ms=int((limits.deadline_seconds + limits.timeout_seconds + 60) * 1000),
+                ),
+            ),
+            self._backoff,
+            bootstrap=settings.bootstrap,
+        )
+        return None if started is None else started[0]
 
     async def _poll_once(self, consumer: AIOKafkaConsumer, stopping: asyncio.Event) -> None:
         poll_ms = int(self._settings.alert_sink.poll_timeout_seconds * 1000)
@@ -126,7 +127,7 @@ class DestinationWorker:
             # one record at a time: a stop or failure never leaves fetched alerts behind the position
             batch = await consumer.getmany(timeout_ms=poll_ms, max_records=1)
         except KafkaError as exc:
-            await self._back_off("kafka poll failed", exc, stopping)
+            await self._back_off("kafka poll failed", exc)
             return
         for partition, records in batch.items():
             for record in records:
@@ -135,7 +136,7 @@ class DestinationWorker:
                 except Exception as exc:
                     # a bug must not skip an alert either: hold it, say so loudly, try again later
                     log.exception("handling an alert failed unexpectedly", extra={"destination": self.name})
-                    await self._back_off("alert held", exc, stopping)
+                    await self._back_off("alert held", exc)
                     done = False
                 if not done:
                     with suppress(IllegalStateError):  # revoked meanwhile: its next owner starts there
@@ -241,10 +242,10 @@ class DestinationWorker:
                 ]
                 await asyncio.gather(*sent)
             except KafkaError as exc:
-                if not await self._back_off("outcome not published, alert held", exc, stopping):
+                if not await self._back_off("outcome not published, alert held", exc):
                     return False
                 continue
-            self._failures = 0
+            self._backoff.succeeded()
             return True
 
     async def _commit(self, consumer: AIOKafkaConsumer, record: Any) -> bool:
@@ -256,24 +257,10 @@ class DestinationWorker:
             log.warning("offset not committed", extra={"error": str(exc), "offset": record.offset})
         return True
 
-    async def _back_off(self, what: str, exc: BaseException, stopping: asyncio.Event) -> bool:
-        """Wait before trying again; False when a stop came during the wait."""
-        limits = self._target.destination.limits
-        delay = backoff_delay(
-            self._failures, limits.backoff_base_seconds, limits.backoff_max_seconds, self._jitter()
-        )
-        self._failures += 1
-        log.warning(
-            what,
-            extra={
-                "destination": self.name,
-                "error": type(exc).__name__,
-                "retry_in_seconds": round(delay, 3),
-            },
-        )
-        with suppress(TimeoutError):
-            await asyncio.wait_for(stopping.wait(), delay)
-        return not stopping.is_set()
+    async def _back_off(self, what: str, exc: BaseException) -> bool:
+        """Wait before trying again; False when a stop came during the wait. Only the error's type is
+        logged: an HTTP error's text may carry the destination URL, a secret."""
+        return await self._backoff.wait(what, type(exc).__name__, destination=self.name)
 
 
 def readiness_condition(destination: str) -> str:

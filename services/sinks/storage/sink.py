@@ -18,9 +18,9 @@ from services.common.deadletter import deadletter_key, deadletter_of
 from services.common.lag import report_consumer_lag
 from services.common.metrics import DEADLETTERED, MESSAGES_CONSUMED, STORAGE_BATCH_ROWS, STORAGE_WRITE_SECONDS
 from services.common.observe import Readiness
+from services.common.retry import Backoff
 from services.common.settings import Settings
 from services.domain.errors import SchemaError, StorageError
-from services.domain.fetch_policy import backoff_delay
 from services.sinks.storage.database import Database, RowsRefused, Timings
 from services.sinks.storage.migrate import migrate
 from services.sinks.storage.rows import RowBatch
@@ -64,7 +64,6 @@ class StorageSink:
     ) -> None:
         self._settings = settings
         self._database = database
-        self._jitter = jitter
         catalog = load_catalog(settings.kafka.topic_prefix)
         self._schemas = {catalog.name(name): catalog.spec(name).value for name in STORED_TOPICS}
         self._deadletter_topic = catalog.name("deadletter")
@@ -74,7 +73,10 @@ class StorageSink:
         self.group = settings.kafka.topic_prefix + settings.storage.group
         self.readiness = Readiness("database", "kafka")
         self._stopping = asyncio.Event()
-        self._failures = 0
+        storage = settings.storage
+        self._backoff = Backoff(
+            storage.backoff_base_seconds, storage.backoff_max_seconds, stopping=self._stopping, jitter=jitter
+        )
 
     def stop(self) -> None:
         """Finish the batch in hand, commit it, and return from run()."""
@@ -119,28 +121,17 @@ class StorageSink:
         return False
 
     async def _start_clients(self) -> tuple[AIOKafkaConsumer, AIOKafkaProducer] | None:
-        while not self._stopping.is_set():
-            consumer = AIOKafkaConsumer(
-                *self._schemas,
-                bootstrap_servers=self._settings.kafka.bootstrap,
-                client_id=f"{self._settings.kafka.client_id}-storage",
-                group_id=self.group,
-                enable_auto_commit=False,  # offsets move only after the database committed
-                auto_offset_reset="earliest",
-                isolation_level="read_committed",
-            )
-            producer = kafka.producer(self._settings.kafka, max_request_size=self._deadletter_request_bytes)
-            try:
-                await consumer.start()
-                await producer.start()
-            except KafkaError as exc:
-                await consumer.stop()
-                await producer.stop()
-                await self._back_off("kafka not reachable", exc)
-                continue
+        settings = self._settings.kafka
+
+        def clients() -> tuple[AIOKafkaConsumer, AIOKafkaProducer]:
+            # offsets move only after the database committed
+            stored = kafka.consumer(settings, *self._schemas, group=self.group, role="storage")
+            return stored, kafka.producer(settings, max_request_size=self._deadletter_request_bytes)
+
+        started = await kafka.start_until_stopped(clients, self._backoff, bootstrap=settings.bootstrap)
+        if started is not None:
             self.readiness.set("kafka")
-            return consumer, producer
-        return None
+        return started
 
     async def _poll_once(self, consumer: AIOKafkaConsumer, producer: AIOKafkaProducer) -> None:
         storage = self._settings.storage
@@ -247,21 +238,13 @@ class StorageSink:
         await self._back_off("batch not stored, offsets held", exc)
 
     async def _back_off(self, what: str, exc: BaseException) -> None:
-        storage = self._settings.storage
-        delay = backoff_delay(
-            self._failures, storage.backoff_base_seconds, storage.backoff_max_seconds, self._jitter()
-        )
-        self._failures += 1
         # errors from the adapters are scrubbed of the password; Kafka errors carry none
-        context = {"error": str(exc), "attempt": self._failures, "retry_in_seconds": round(delay, 3)}
-        log.warning(what, extra=context)
-        with suppress(TimeoutError):
-            await asyncio.wait_for(self._stopping.wait(), delay)
+        await self._backoff.wait(what, str(exc))
 
     def _succeeded(self) -> None:
-        if self._failures:
-            log.info("storage sink recovered", extra={"failed_attempts": self._failures})
-        self._failures = 0
+        failures = self._backoff.succeeded()
+        if failures:
+            log.info("storage sink recovered", extra={"failed_attempts": failures})
 
     def _count(self, records: list[Any], rows: RowBatch, timings: Timings, rejected: list[Rejected]) -> None:
         for record in records:
