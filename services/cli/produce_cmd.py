@@ -13,8 +13,8 @@ from services.common.logging import configure_logging
 from services.common.observe import Readiness, serve_observability
 from services.common.settings import Settings
 from services.domain.errors import PagewireError
-from services.domain.fetch_policy import is_url
 from services.domain.instants import parse_instant
+from services.domain.sources.urls import is_url
 from services.producer.files import DEFAULT_SITE, LocalOptions
 from services.producer.runner import FIRST_ROUND, KAFKA, ProduceReport, produce
 

@@ -6,7 +6,7 @@ import random
 from collections.abc import Callable
 from contextlib import suppress
 
-from services.domain.fetch_policy import backoff_delay
+from services.domain.backoff import backoff_delay
 
 log = logging.getLogger(__name__)
 

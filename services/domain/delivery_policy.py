@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Final, Literal
 
-from services.domain.fetch_policy import backoff_delay, retry_after_seconds
+from services.domain.backoff import backoff_delay, retry_after_seconds
 
 Verdict = Literal["delivered", "retry", "refused"]
 
@@ -83,7 +83,7 @@ def pacing_hold(headers: Mapping[str, str]) -> float | None:
     return None
 
 
-def retry_wait(retry: int, base: float, cap: float, jitter: float, asked: float | None) -> float:
+def delivery_retry_wait(retry: int, base: float, cap: float, jitter: float, asked: float | None) -> float:
     """Wait before retry number `retry` (0 = first): jittered exponential backoff, or longer when asked.
 
     Unlike the producer, a server's wait is not capped: a chat that rate-limits us and sees us come back

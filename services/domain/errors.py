@@ -47,3 +47,21 @@ class BrokerError(PagewireError):
     """The Kafka broker could not be reached, started or used."""
 
     reason = "broker_unavailable"
+
+
+class FetchError(PagewireError):
+    """A source that could not be read or fetched."""
+
+    reason = "fetch_failed"
+
+
+class SourceRefused(FetchError):
+    """A source pagewire will not fetch: a scheme other than http(s) or a non-public address."""
+
+    reason = "refused"
+
+
+class BodyTooLarge(FetchError):
+    """A body over the configured size cap."""
+
+    reason = "too_large"

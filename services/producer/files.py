@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from services.domain.fetch_policy import BodyTooLarge, FetchError, content_type_for, fetched_at_from_name
+from services.domain.errors import BodyTooLarge, FetchError
 from services.domain.snapshot import Snapshot
+from services.domain.sources.content import content_type_for, fetched_at_from_name
 
 #: the site (Kafka key) of files and stdin when --site is not given: there is no host to take it from
 DEFAULT_SITE = "local"

@@ -14,22 +14,18 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from services.common.settings import ProducerSettings
-from services.domain.fetch_policy import (
+from services.domain.backoff import retry_after_seconds
+from services.domain.errors import BodyTooLarge, FetchError
+from services.domain.snapshot import Snapshot
+from services.domain.sources.content import content_type_for, parse_content_type
+from services.domain.sources.fetching import (
     MAX_REDIRECTS,
     REDIRECT_STATUSES,
     RETRYABLE_STATUSES,
-    BodyTooLarge,
-    FetchError,
     Validators,
-    check_scheme,
-    content_type_for,
-    display_url,
-    parse_content_type,
-    retry_after_seconds,
-    retry_wait,
-    site_from_url,
+    fetch_retry_wait,
 )
-from services.domain.snapshot import Snapshot
+from services.domain.sources.urls import check_scheme, display_url, site_from_url
 from services.producer.ratelimit import HostRateLimiter
 from services.producer.ssrf import AddressGuard, GuardedTransport, Resolver, system_resolver
 
@@ -148,7 +144,7 @@ class Fetcher:
 
     def _wait(self, attempt: int, retry_after: float | None) -> float:
         settings = self._settings
-        return retry_wait(
+        return fetch_retry_wait(
             attempt, settings.backoff_base_seconds, settings.backoff_max_seconds, self._jitter(), retry_after
         )
 

@@ -14,9 +14,9 @@ from services.common.kafka import producer, start_until_stopped
 from services.common.retry import Backoff
 from services.common.settings import Settings, package_version
 from services.domain.errors import BrokerError, ConfigError
-from services.domain.fetch_policy import envelope_fits
 from services.domain.instants import format_instant
 from services.domain.snapshot import Snapshot
+from services.domain.sources.content import envelope_fits
 
 log = logging.getLogger(__name__)
 

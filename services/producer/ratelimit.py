@@ -4,7 +4,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
-from services.domain.fetch_policy import rate_limit_wait
+from services.domain.sources.fetching import rate_limit_wait
 
 
 class HostRateLimiter:

@@ -9,7 +9,8 @@ from collections.abc import Awaitable, Callable, Iterable
 import httpcore
 import httpx
 
-from services.domain.fetch_policy import FetchError, IPAddress, check_addresses
+from services.domain.errors import FetchError
+from services.domain.sources.address_guard import IPAddress, check_addresses
 
 Resolver = Callable[[str, int], Awaitable[list[IPAddress]]]
 

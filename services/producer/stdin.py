@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import BinaryIO
 
-from services.domain.fetch_policy import BodyTooLarge
+from services.domain.errors import BodyTooLarge
 from services.domain.snapshot import Snapshot
 from services.producer.files import LocalOptions, local_snapshot
 

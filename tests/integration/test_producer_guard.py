@@ -9,7 +9,8 @@ import pytest
 from aiohttp import web
 
 from services.common.settings import ProducerSettings
-from services.domain.fetch_policy import FetchError, IPAddress, SourceRefused
+from services.domain.errors import FetchError, SourceRefused
+from services.domain.sources.address_guard import IPAddress
 from services.producer.http import Fetcher
 from services.producer.ssrf import AddressGuard, GuardedBackend, GuardedTransport
 from tests.support.page_server import PageServer, page_server

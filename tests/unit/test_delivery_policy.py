@@ -8,10 +8,10 @@ from services.domain.delivery_policy import (
     ATTEMPTS_EXHAUSTED,
     DEADLINE_EXCEEDED,
     body_retry_after,
+    delivery_retry_wait,
     give_up,
     pacing_hold,
     retry_after,
-    retry_wait,
     server_wait,
     verdict,
 )
@@ -96,15 +96,15 @@ def test_an_empty_discord_bucket_holds_the_next_request() -> None:
 
 
 def test_backoff_doubles_from_the_base_up_to_the_cap_with_the_upper_half_jittered() -> None:
-    lowest = [retry_wait(retry, 1.0, 10.0, 0.0, None) for retry in range(6)]
-    highest = [retry_wait(retry, 1.0, 10.0, 0.999999, None) for retry in range(6)]
+    lowest = [delivery_retry_wait(retry, 1.0, 10.0, 0.0, None) for retry in range(6)]
+    highest = [delivery_retry_wait(retry, 1.0, 10.0, 0.999999, None) for retry in range(6)]
     assert lowest == [0.5, 1.0, 2.0, 4.0, 5.0, 5.0]
     assert [round(wait, 3) for wait in highest] == [1.0, 2.0, 4.0, 8.0, 10.0, 10.0]
 
 
 def test_a_server_wait_longer_than_the_backoff_wins_even_past_the_cap() -> None:
-    assert retry_wait(0, 1.0, 10.0, 0.0, 30.0) == 30.0
-    assert retry_wait(3, 1.0, 10.0, 0.0, 0.1) == 4.0
+    assert delivery_retry_wait(0, 1.0, 10.0, 0.0, 30.0) == 30.0
+    assert delivery_retry_wait(3, 1.0, 10.0, 0.0, 0.1) == 4.0
 
 
 def test_giving_up() -> None:

@@ -9,7 +9,9 @@ import httpx
 import pytest
 
 from services.common.settings import ProducerSettings, package_version
-from services.domain.fetch_policy import BodyTooLarge, FetchError, IPAddress, SourceRefused, Validators
+from services.domain.errors import BodyTooLarge, FetchError, SourceRefused
+from services.domain.sources.address_guard import IPAddress
+from services.domain.sources.fetching import Validators
 from services.producer.http import Fetcher
 
 NOW = datetime(2025, 2, 19, 6, 0, tzinfo=UTC)

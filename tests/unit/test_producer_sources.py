@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from services.domain.fetch_policy import BodyTooLarge, FetchError
+from services.domain.errors import BodyTooLarge, FetchError
 from services.producer.files import LocalOptions, expand_paths, read_file_snapshot
 from services.producer.progress import replay_progress
 from services.producer.ratelimit import HostRateLimiter

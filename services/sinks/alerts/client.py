@@ -17,9 +17,9 @@ from services.domain.chat import build_payload, encode_body
 from services.domain.delivery_policy import (
     DEADLINE_EXCEEDED,
     REJECTED,
+    delivery_retry_wait,
     give_up,
     pacing_hold,
-    retry_wait,
     server_wait,
     verdict,
 )
@@ -128,7 +128,7 @@ class DestinationClient:
                 last = f"last status {answer.status}"
             else:
                 last = f"last error {answer.problem}"
-            wait = retry_wait(
+            wait = delivery_retry_wait(
                 attempts - 1, limits.backoff_base_seconds, limits.backoff_max_seconds, self._jitter(), asked
             )
             elapsed = self._clock() - started

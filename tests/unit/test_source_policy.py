@@ -5,26 +5,17 @@ from ipaddress import ip_address
 
 import pytest
 
-from services.domain.fetch_policy import (
-    BodyTooLarge,
-    FetchError,
-    SourceRefused,
-    Validators,
-    address_refusal,
-    backoff_delay,
-    check_addresses,
-    check_scheme,
+from services.domain.backoff import backoff_delay, retry_after_seconds
+from services.domain.errors import BodyTooLarge, FetchError, SourceRefused
+from services.domain.sources.address_guard import address_refusal, check_addresses
+from services.domain.sources.content import (
     content_type_for,
-    display_url,
     envelope_fits,
     fetched_at_from_name,
-    is_url,
     parse_content_type,
-    rate_limit_wait,
-    retry_after_seconds,
-    retry_wait,
-    site_from_url,
 )
+from services.domain.sources.fetching import Validators, fetch_retry_wait, rate_limit_wait
+from services.domain.sources.urls import check_scheme, display_url, is_url, site_from_url
 
 NOW = datetime(2025, 2, 19, 6, 0, tzinfo=UTC)
 
@@ -153,11 +144,11 @@ def test_retry_after_as_seconds_or_an_http_date(value: str | None, expected: flo
     assert retry_after_seconds(value, NOW) == expected
 
 
-def test_retry_wait_honours_a_longer_retry_after_but_never_the_cap() -> None:
-    assert retry_wait(0, 1.0, 30.0, 0.0, None) == 0.5
-    assert retry_wait(0, 1.0, 30.0, 0.0, 7.0) == 7.0
-    assert retry_wait(3, 1.0, 30.0, 0.0, 0.1) == 4.0
-    assert retry_wait(0, 1.0, 30.0, 0.0, 3600.0) == 30.0
+def test_fetch_retry_wait_honours_a_longer_retry_after_but_never_the_cap() -> None:
+    assert fetch_retry_wait(0, 1.0, 30.0, 0.0, None) == 0.5
+    assert fetch_retry_wait(0, 1.0, 30.0, 0.0, 7.0) == 7.0
+    assert fetch_retry_wait(3, 1.0, 30.0, 0.0, 0.1) == 4.0
+    assert fetch_retry_wait(0, 1.0, 30.0, 0.0, 3600.0) == 30.0
 
 
 @pytest.mark.parametrize(
