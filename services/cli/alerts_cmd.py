@@ -14,7 +14,7 @@ from rich.text import Text
 from services.common.alert_rules_file import DEFAULT_RULES_FILE, read_rules_file
 from services.common.codec import encode, validate
 from services.domain.alert import Alert, AlertEvent
-from services.domain.alert_engine import GroupState, OutcomeKind, evaluate
+from services.domain.alert_engine import DecisionKind, GroupState, evaluate
 from services.domain.errors import PagewireError
 from services.domain.instants import format_instant
 from services.domain.messages import RATE_DELTA, STALENESS, alert_event_of, alert_message
@@ -53,12 +53,12 @@ def try_rules(rules_file: Path, events_file: Path, as_json: bool) -> None:
         raise click.ClickException(str(exc)) from exc
     states: dict[str, GroupState] = {}
     alerts: list[Alert] = []
-    counts: Counter[OutcomeKind] = Counter()
+    counts: Counter[DecisionKind] = Counter()
     for event in events:
         evaluation = evaluate(rules, event, states)
         states.update(evaluation.states)
         alerts.extend(evaluation.alerts)
-        counts.update(outcome.kind for outcome in evaluation.outcomes)
+        counts.update(outcome.kind for outcome in evaluation.decisions)
     if as_json:
         for alert in alerts:
             click.echo(encode(alert_message(alert)).decode())
@@ -100,7 +100,7 @@ def _table(alerts: list[Alert]) -> Table:
     return table
 
 
-def _tally(events: int, counts: Counter[OutcomeKind]) -> str:
+def _tally(events: int, counts: Counter[DecisionKind]) -> str:
     raised = counts["fired"] + counts["resolved"]
     return (
         f"{_plural(raised, 'alert')} ({counts['fired']} firing, {counts['resolved']} resolved) "

@@ -30,7 +30,7 @@ from services.domain.errors import SchemaError
 from services.domain.evolve import evolve
 from services.domain.instants import format_instant, parse_instant
 
-OutcomeKind = Literal["fired", "resolved", "suppressed", "superseded", "rounding", "late"]
+DecisionKind = Literal["fired", "resolved", "suppressed", "superseded", "rounding", "late"]
 _STATE_FIELDS = frozenset({"firing", "last_fired", "seen_at", "seen_step"})
 
 
@@ -70,10 +70,10 @@ class GroupState:
 
 
 @dataclass(frozen=True)
-class Outcome:
+class Decision:
     """One decision for one group; `alert` is set for fired and resolved."""
 
-    kind: OutcomeKind
+    kind: DecisionKind
     group_key: str
     rule: str
     alert: Alert | None = None
@@ -83,16 +83,16 @@ class Outcome:
 class Evaluation:
     """All one event caused: decisions (resolved first) and the new state of every group it touched."""
 
-    outcomes: tuple[Outcome, ...]
+    decisions: tuple[Decision, ...]
     states: dict[str, GroupState]
 
     @property
     def alerts(self) -> list[Alert]:
         """The alerts to publish, in order."""
-        return [outcome.alert for outcome in self.outcomes if outcome.alert is not None]
+        return [decision.alert for decision in self.decisions if decision.alert is not None]
 
-    def count(self, kind: OutcomeKind) -> int:
-        return sum(1 for outcome in self.outcomes if outcome.kind == kind)
+    def count(self, kind: DecisionKind) -> int:
+        return sum(1 for decision in self.decisions if decision.kind == kind)
 
 
 def group_key(rule: str, site: str, pair: str) -> str:
@@ -114,7 +114,7 @@ def evaluate(rules: Sequence[Rule], event: AlertEvent, states: Mapping[str, Grou
     """Apply every matching rule to one rate delta or staleness event; missing states start idle."""
     at = event_time(event)
     position = stream_position(event)
-    outcomes: list[Outcome] = []
+    decisions: list[Decision] = []
     updates: dict[str, GroupState] = {}
     live: list[tuple[Rule, str, GroupState, Reading | None]] = []
     for rule in rules:
@@ -123,18 +123,18 @@ def evaluate(rules: Sequence[Rule], event: AlertEvent, states: Mapping[str, Grou
         key = group_key(rule.name, event.site, event.pair)
         state = states.get(key, GroupState())
         if state.seen is not None and position <= state.seen:
-            outcomes.append(Outcome("late", key, rule.name))
+            decisions.append(Decision("late", key, rule.name))
             continue
         live.append((rule, key, state, read(rule, event)))
     worst = _worst_tripping(live)
     for rule, key, state, reading in live:
         seen = evolve(state, seen=position)
-        outcome, updates[key] = _decide(rule, key, seen, reading, worst, at, event)
-        if outcome is not None:
-            outcomes.append(outcome)
+        decision, updates[key] = _decide(rule, key, seen, reading, worst, at, event)
+        if decision is not None:
+            decisions.append(decision)
     # a de-escalation reads better as "critical resolved, then warning firing" than the other way round
-    outcomes.sort(key=lambda outcome: outcome.kind != "resolved")
-    return Evaluation(outcomes=tuple(outcomes), states=updates)
+    decisions.sort(key=lambda decision: decision.kind != "resolved")
+    return Evaluation(decisions=tuple(decisions), states=updates)
 
 
 def _worst_tripping(live: Iterable[tuple[Rule, str, GroupState, Reading | None]]) -> dict[str, int]:
@@ -153,21 +153,21 @@ def _decide(
     worst: Mapping[str, int],
     at: datetime,
     event: AlertEvent,
-) -> tuple[Outcome | None, GroupState]:
+) -> tuple[Decision | None, GroupState]:
     """`state` already counts this event as seen; `at`, its event time, is the cooldown clock."""
     if reading is None:
         return None, state
     if reading.trips:
         if rule.rank < worst[rule.metric]:
-            return Outcome("superseded", key, rule.name), state
+            return Decision("superseded", key, rule.name), state
         if state.firing and state.last_fired is not None and at - state.last_fired < rule.cooldown:
-            return Outcome("suppressed", key, rule.name), state
+            return Decision("suppressed", key, rule.name), state
         alert = _alert(rule, key, "firing", reading, event, at)
-        return Outcome("fired", key, rule.name, alert), evolve(state, firing=True, last_fired=at)
+        return Decision("fired", key, rule.name, alert), evolve(state, firing=True, last_fired=at)
     if state.firing:
         alert = _alert(rule, key, "resolved", reading, event, at)
-        return Outcome("resolved", key, rule.name, alert), evolve(state, firing=False)
-    return (Outcome("rounding", key, rule.name) if reading.rounding else None), state
+        return Decision("resolved", key, rule.name, alert), evolve(state, firing=False)
+    return (Decision("rounding", key, rule.name) if reading.rounding else None), state
 
 
 def _alert(

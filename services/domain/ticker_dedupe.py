@@ -12,7 +12,9 @@ from services.domain.stream_rules import StreamRules
 from services.domain.ticker import TickerObservation, TickerState, ticker_key
 
 
-class Outcome(StrEnum):
+class ObservationKind(StrEnum):
+    """How one observation relates to its (site, pair) state."""
+
     FIRST = "first"  # no state yet: a row, no delta
     CHANGED = "changed"  # rate or reported change differs: a row, and a delta when the rate differs
     DUPLICATE = "duplicate"  # same rate and change: nothing out, last_seen refreshed
@@ -23,7 +25,7 @@ class Outcome(StrEnum):
 class TickerOutcome:
     """What one observation did: the state to store and what to emit (row, delta, recovered event)."""
 
-    kind: Outcome
+    kind: ObservationKind
     reason: str
     state: TickerState
     row: TickerObservation | None = None
@@ -55,13 +57,13 @@ def observe_ticker(
     Equal event times are not late: with the same values that is a duplicate, with other values a change.
     """
     if state is None:
-        return TickerOutcome(Outcome.FIRST, "first", _first_state(observation), row=observation)
+        return TickerOutcome(ObservationKind.FIRST, "first", _first_state(observation), row=observation)
     if (state.site, state.pair) != (observation.site, observation.pair):
         other = ticker_key(state.site, state.pair)
         raise ValueError(f"observation of {observation.key} given the state of {other}")
     moment = observation.event_time
     if moment < state.accepted_at:
-        return TickerOutcome(Outcome.LATE, "older_than_accepted", evolve(state, late=state.late + 1))
+        return TickerOutcome(ObservationKind.LATE, "older_than_accepted", evolve(state, late=state.late + 1))
     recovered = detect_recovery(
         site=state.site,
         pair=state.pair,
@@ -74,11 +76,11 @@ def observe_ticker(
     if same_values(state, observation):
         counted = evolve(state, duplicates=state.duplicates + 1)
         if moment <= state.last_seen:
-            return TickerOutcome(Outcome.DUPLICATE, "not_newer_than_last_seen", counted)
+            return TickerOutcome(ObservationKind.DUPLICATE, "not_newer_than_last_seen", counted)
         refreshed = _seen(counted, observation, _extend_current_run(state.history, moment))
-        return TickerOutcome(Outcome.DUPLICATE, "refreshed", refreshed, recovered=recovered)
+        return TickerOutcome(ObservationKind.DUPLICATE, "refreshed", refreshed, recovered=recovered)
     if moment < state.last_seen:
-        return TickerOutcome(Outcome.LATE, "superseded", evolve(state, late=state.late + 1))
+        return TickerOutcome(ObservationKind.LATE, "superseded", evolve(state, late=state.late + 1))
     rate_changed = parse_decimal(observation.rate) != parse_decimal(state.rate)
     delta = None
     if rate_changed:
@@ -102,7 +104,7 @@ def observe_ticker(
         accepted_snapshot_id=observation.snapshot_id,
     )
     reason = "rate_changed" if rate_changed else "reported_change_only"
-    return TickerOutcome(Outcome.CHANGED, reason, accepted, observation, delta, recovered)
+    return TickerOutcome(ObservationKind.CHANGED, reason, accepted, observation, delta, recovered)
 
 
 def check_staleness(

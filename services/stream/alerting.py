@@ -33,6 +33,6 @@ class AlertStage:
                 self._tables.set_alert_group(key, state)
             for alert in evaluation.alerts:
                 self._outputs.emit("alerts", alert.group_key, alert_message(alert), fetched_at)
-            for outcome in evaluation.outcomes:
+            for outcome in evaluation.decisions:
                 severity = self._severity[outcome.rule]
                 ALERTS.labels(rule=outcome.rule, severity=severity, outcome=outcome.kind).inc()

@@ -35,7 +35,7 @@ from services.domain.snapshot_reading import read_snapshot
 from services.domain.stream_rules import StreamRules
 from services.domain.taxonomy import Taxonomy
 from services.domain.ticker import TickerObservation
-from services.domain.ticker_dedupe import Outcome, observe_ticker
+from services.domain.ticker_dedupe import ObservationKind, observe_ticker
 from services.stream.alerting import AlertStage
 from services.stream.clocks import SiteClocks
 from services.stream.deadletters import DeadLetters, RawRecord
@@ -132,7 +132,7 @@ class SnapshotStage:
             metrics = self._metrics_of(row.site, row.pair)
             metrics.seen.inc()
             metrics.last_observation.set(outcome.state.last_seen.timestamp())
-            if outcome.kind is Outcome.LATE:
+            if outcome.kind is ObservationKind.LATE:
                 metrics.late.inc()
             if outcome.row is not None:
                 self._outputs.emit("ticker.rows", row.key, ticker_row_message(outcome.row), row.event_time)

@@ -38,7 +38,7 @@ class FaultPoint:
 
 
 @dataclass(frozen=True)
-class Outcome:
+class RunResult:
     """Every topic's (key, value) records, every table of each database, and what the chat received."""
 
     topics: dict[str, list[tuple[bytes, bytes]]]
@@ -75,7 +75,7 @@ async def run_replay(
     burst: int = BURST,
     pause: float = PAUSE,
     progress: str = "sent",
-) -> Outcome:
+) -> RunResult:
     """One run on fresh topics and databases with the worker on `store`; the plan's faults happen while
     the records are sent (`burst` back to back, then `pause` seconds), each once `progress` (records
     "sent", or snapshots "parsed" by the worker) reaches its point; `inspect` looks at the settled
@@ -132,7 +132,7 @@ async def run_replay(
         for name, process in run.processes().items():
             assert process.running, f"{name} is not running:\n{process.tail()}"
         assert [name for _, name in run.kills] == [point.fault for point in plan]
-        return Outcome(
+        return RunResult(
             await run.topics(),
             await run.tables(),
             {destination.path: chat.on(destination.path) for destination in chats.values()},
@@ -142,7 +142,7 @@ async def run_replay(
         )
 
 
-def differences(reference: Outcome, faulted: Outcome, skip: Sequence[str] = ()) -> dict[str, Difference]:
+def differences(reference: RunResult, faulted: RunResult, skip: Sequence[str] = ()) -> dict[str, Difference]:
     """Topics (but the input and `skip`), tables and chat requests of a faulted run against a clean one."""
     found = {"topics": Difference(), "tables": Difference(), "chat": Difference()}
     for name, messages in reference.topics.items():

@@ -16,7 +16,7 @@ from services.common.kafka import message_counts
 from services.common.settings import LocalKafkaSettings, Settings
 from services.localkafka.broker import LocalKafka
 from tests.reliability.conftest import Figures
-from tests.reliability.runs import Outcome, assert_same, databases, differences
+from tests.reliability.runs import RunResult, assert_same, databases, differences
 from tests.support.pipeline import CHATS, pipeline
 from tests.support.processes import PAGEWIRE
 from tests.support.receiver import receiver, unused_port
@@ -96,7 +96,7 @@ async def produce(env: dict[str, str], folder: Path) -> asyncio.subprocess.Proce
 
 async def replay(
     env: dict[str, str], folder: Path, waves: list[list[Path]], pages: int, broker: LocalKafka | None = None
-) -> Outcome:
+) -> RunResult:
     """Two waves of producers, one per site; with `broker`, it is killed once a quarter of the pages is
     on Kafka (the first wave sending), the second wave starts while it is down, and it is back 3s later."""
     env = {**env, "PAGEWIRE_WORKER_SESSION_TIMEOUT": str(SESSION_TIMEOUT)}
@@ -125,7 +125,7 @@ async def replay(
         await run.settle()
         for name, process in run.processes().items():
             assert process.running, f"{name} did not survive the broker restart:\n{process.tail()}"
-        return Outcome(
+        return RunResult(
             await run.topics(),
             await run.tables(),
             {destination.path: chat.on(destination.path) for destination in CHATS.values()},

@@ -161,9 +161,9 @@ async def test_bad_messages_are_dead_lettered_once_and_a_restart_sends_nothing_a
         await publish(settings, [good[0], b"{not json", good[1], not_an_alert, good[2], good[3]])
         await chat.wait_for("/hooks/first", 4)
         await chat.wait_for("/hooks/second", 4)
-        for worker in sink.workers:
+        for loop in sink.loops:
             await wait_caught_up(
-                settings.kafka, worker.group, load_catalog(settings.kafka.topic_prefix), ["alerts"]
+                settings.kafka, loop.group, load_catalog(settings.kafka.topic_prefix), ["alerts"]
             )
 
     letters = await messages(settings, "deadletter", expect=2)

@@ -12,7 +12,7 @@ import pytest
 
 from services.common.settings import Settings
 from tests.reliability.conftest import Figures
-from tests.reliability.runs import FaultPoint, Outcome, assert_same, differences, run_replay
+from tests.reliability.runs import FaultPoint, RunResult, assert_same, differences, run_replay
 from tests.support.pipeline import Pipeline
 from tests.support.replay import Replay, build_replay
 
@@ -93,7 +93,7 @@ def replay(fault_seed: int) -> Replay:
 @pytest.fixture(scope="module")
 async def reference(
     kafka: Settings, test_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory, replay: Replay
-) -> AsyncIterator[Outcome]:
+) -> AsyncIterator[RunResult]:
     """The clean run every faulted one is compared with (outputs do not depend on the store)."""
     folder = tmp_path_factory.mktemp("crashes") / "reference"
     yield await run_replay(
@@ -105,7 +105,7 @@ async def reference(
 @pytest.mark.parametrize("store", STORES)
 async def test_sigkills_at_random_points_lose_nothing_and_duplicate_nothing(
     store: str,
-    reference: Outcome,
+    reference: RunResult,
     replay: Replay,
     test_env: dict[str, str],
     tmp_path: Path,

@@ -54,7 +54,7 @@ def published(evaluation: Evaluation) -> list[dict[str, Any]]:
 
 
 def kinds(evaluation: Evaluation) -> list[tuple[str, str]]:
-    return [(outcome.kind, outcome.rule) for outcome in evaluation.outcomes]
+    return [(outcome.kind, outcome.rule) for outcome in evaluation.decisions]
 
 
 def expected_id(key: str, status: str, n: int, window: str | None) -> str:
@@ -272,7 +272,7 @@ def test_a_recovery_fetched_before_the_stale_detection_still_resolves_and_replay
     assert [alert["status"] for alert in published(resolved)] == ["resolved"]
     assert states["stale|timesca.com|UZS/USD"].to_dict()["seen_step"] == 1
     for replayed in (stale, recovered):
-        assert [outcome.kind for outcome in evaluate(rules(STALE), replayed, states).outcomes] == ["late"]
+        assert [outcome.kind for outcome in evaluate(rules(STALE), replayed, states).decisions] == ["late"]
 
 
 def test_staleness_rules_ignore_deltas_and_move_rules_ignore_staleness() -> None:
@@ -317,7 +317,7 @@ def test_a_replay_onto_kept_state_is_late_and_raises_nothing() -> None:
     for event in series():
         evaluation = evaluate(rule_set, event, states)
         assert published(evaluation) == []
-        assert {outcome.kind for outcome in evaluation.outcomes} == {"late"}
+        assert {outcome.kind for outcome in evaluation.decisions} == {"late"}
         assert evaluation.states == {}
 
 

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 from services.domain.staleness import Liveness, StalenessEvent, detect_stale, is_stale
 from services.domain.stream_rules import StreamRules
 from services.domain.ticker import TickerState
-from services.domain.ticker_dedupe import Outcome, check_staleness, observe_ticker
+from services.domain.ticker_dedupe import ObservationKind, check_staleness, observe_ticker
 from tests.support.stream import SITE, at, observation, snapshot_id
 
 RULES = StreamRules.parse(stale_after="6h")
@@ -47,7 +47,7 @@ def test_the_timer_reports_a_silence_once() -> None:
 def test_the_next_observation_recovers_once() -> None:
     stale, _ = check_staleness(live_state(), at(8), RULES)
     outcome = observe_ticker(stale, observation("0.00008", when=at(9), pair="UZS/USD", snapshot="c"), RULES)
-    assert outcome.kind is Outcome.DUPLICATE
+    assert outcome.kind is ObservationKind.DUPLICATE
     assert outcome.recovered == StalenessEvent(
         site=SITE,
         pair="UZS/USD",
@@ -66,7 +66,7 @@ def test_the_next_observation_recovers_once() -> None:
 def test_a_change_also_recovers() -> None:
     stale, _ = check_staleness(live_state(), at(8), RULES)
     outcome = observe_ticker(stale, observation("0.00009", when=at(9), pair="UZS/USD", snapshot="c"), RULES)
-    assert outcome.kind is Outcome.CHANGED
+    assert outcome.kind is ObservationKind.CHANGED
     assert outcome.delta is not None and outcome.delta.quantised is True
     assert outcome.recovered is not None and outcome.recovered.state is Liveness.RECOVERED
 

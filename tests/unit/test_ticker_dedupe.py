@@ -12,7 +12,7 @@ from services.domain.deltas import RateRun
 from services.domain.errors import ParseError, SchemaError
 from services.domain.stream_rules import StreamRules
 from services.domain.ticker import TickerObservation, TickerState, observation_from_quote, ticker_key
-from services.domain.ticker_dedupe import Outcome, observe_ticker
+from services.domain.ticker_dedupe import ObservationKind, observe_ticker
 from tests.support.stream import SITE, URL, at, observation, snapshot_id
 
 RULES = StreamRules()
@@ -27,7 +27,7 @@ def test_first_observation_is_a_row_without_a_delta() -> None:
     first = observation("0.01144", "0", at(0), snapshot="a")
     outcome = observe_ticker(None, first, RULES)
     assert (outcome.kind, outcome.reason, outcome.row, outcome.delta, outcome.recovered) == (
-        Outcome.FIRST,
+        ObservationKind.FIRST,
         "first",
         first,
         None,
@@ -49,7 +49,7 @@ def test_first_observation_is_a_row_without_a_delta() -> None:
 def test_duplicate_emits_nothing_and_refreshes_last_seen() -> None:
     outcome = observe_ticker(first_state(), observation("0.01144", "0", at(1), snapshot="b"), RULES)
     assert (outcome.kind, outcome.reason, outcome.row, outcome.delta) == (
-        Outcome.DUPLICATE,
+        ObservationKind.DUPLICATE,
         "refreshed",
         None,
         None,
@@ -64,19 +64,19 @@ def test_duplicate_emits_nothing_and_refreshes_last_seen() -> None:
 def test_values_compare_as_numbers() -> None:
     state = observe_ticker(None, observation("0.0115", "0", at(0)), RULES).state
     outcome = observe_ticker(state, observation("0.01150", "-0", at(1)), RULES)
-    assert outcome.kind is Outcome.DUPLICATE
+    assert outcome.kind is ObservationKind.DUPLICATE
 
 
 def test_same_time_same_values_is_a_duplicate() -> None:
     outcome = observe_ticker(first_state(), observation("0.01144", "0", at(0), snapshot="b"), RULES)
-    assert (outcome.kind, outcome.reason) == (Outcome.DUPLICATE, "not_newer_than_last_seen")
+    assert (outcome.kind, outcome.reason) == (ObservationKind.DUPLICATE, "not_newer_than_last_seen")
     assert outcome.state.last_seen_snapshot_id == snapshot_id("a")
 
 
 def test_changed_rate_is_a_row_and_a_delta() -> None:
     new = observation("0.01146", "0.17", at(1), snapshot="b")
     outcome = observe_ticker(first_state(), new, RULES)
-    assert (outcome.kind, outcome.reason, outcome.row) == (Outcome.CHANGED, "rate_changed", new)
+    assert (outcome.kind, outcome.reason, outcome.row) == (ObservationKind.CHANGED, "rate_changed", new)
     assert outcome.delta is not None
     assert (outcome.delta.previous.rate, outcome.delta.current.rate, outcome.delta.change_ticks) == (
         "0.01144",
@@ -97,7 +97,7 @@ def test_changed_reported_change_alone_is_a_row_but_no_delta() -> None:
     new = observation("0.01144", "-0.11", at(1), snapshot="b")
     outcome = observe_ticker(first_state(), new, RULES)
     assert (outcome.kind, outcome.reason, outcome.row, outcome.delta) == (
-        Outcome.CHANGED,
+        ObservationKind.CHANGED,
         "reported_change_only",
         new,
         None,
@@ -108,7 +108,7 @@ def test_changed_reported_change_alone_is_a_row_but_no_delta() -> None:
 
 def test_same_time_other_values_is_a_change() -> None:
     outcome = observe_ticker(first_state(), observation("0.01145", "0", at(0), snapshot="b"), RULES)
-    assert outcome.kind is Outcome.CHANGED
+    assert outcome.kind is ObservationKind.CHANGED
     assert outcome.delta is not None and outcome.delta.seconds_since_previous == 0.0
 
 
@@ -117,7 +117,7 @@ def test_older_than_accepted_is_late_and_skipped() -> None:
     for late in (observation("0.01140", "0", at(1)), observation("0.01146", "0", at(1))):
         outcome = observe_ticker(state, late, RULES)
         assert (outcome.kind, outcome.reason, outcome.row, outcome.delta) == (
-            Outcome.LATE,
+            ObservationKind.LATE,
             "older_than_accepted",
             None,
             None,
@@ -129,14 +129,14 @@ def test_other_values_older_than_the_newest_sighting_are_superseded() -> None:
     # 0.01144 accepted at 0h and confirmed at 3h; a snapshot from 2h saying 0.01150 would go back in time
     state = observe_ticker(first_state(), observation("0.01144", "0", at(3)), RULES).state
     outcome = observe_ticker(state, observation("0.01150", "0", at(2)), RULES)
-    assert (outcome.kind, outcome.reason, outcome.delta) == (Outcome.LATE, "superseded", None)
+    assert (outcome.kind, outcome.reason, outcome.delta) == (ObservationKind.LATE, "superseded", None)
     assert outcome.state == replace(state, late=1)
 
 
 def test_a_duplicate_between_accepted_and_last_seen_changes_nothing_but_the_count() -> None:
     state = observe_ticker(first_state(), observation("0.01144", "0", at(3)), RULES).state
     outcome = observe_ticker(state, observation("0.01144", "0", at(2)), RULES)
-    assert outcome.kind is Outcome.DUPLICATE
+    assert outcome.kind is ObservationKind.DUPLICATE
     assert outcome.state == replace(state, duplicates=2)
 
 
@@ -205,7 +205,7 @@ def test_the_seed_page_twice_gives_five_rows() -> None:
     quotes = seed_quotes()
     assert len(quotes) == 40
     table: dict[str, TickerState] = {}
-    kinds: list[Outcome] = []
+    kinds: list[ObservationKind] = []
     rows = []
     for hours, snapshot in [(0, "seed"), (1, "seed-again")]:
         for quote in quotes:
@@ -224,7 +224,7 @@ def test_the_seed_page_twice_gives_five_rows() -> None:
         ("UZS/USD", "0.00008", "0"),
         ("TMT/USD", "0.28530", "-0.14"),
     ]
-    assert kinds.count(Outcome.FIRST) == 5 and kinds.count(Outcome.DUPLICATE) == 75
+    assert kinds.count(ObservationKind.FIRST) == 5 and kinds.count(ObservationKind.DUPLICATE) == 75
     assert sorted(table) == [
         ticker_key(SITE, pair) for pair in ["KGS/USD", "KZT/USD", "TJS/USD", "TMT/USD", "UZS/USD"]
     ]

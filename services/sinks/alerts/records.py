@@ -10,7 +10,7 @@ from services.domain.instants import format_instant
 DELIVERY_SCHEMA: Final = "pagewire.alert_delivery/1"
 STAGE: Final = "deliver"
 
-Outcome = Literal["delivered", "dead_lettered", "filtered"]
+DeliveryOutcome = Literal["delivered", "dead_lettered", "filtered"]
 
 
 def delivery_message(
@@ -18,7 +18,7 @@ def delivery_message(
     *,
     destination: str,
     kind: Kind,
-    outcome: Outcome,
+    outcome: DeliveryOutcome,
     attempts: int,
     status_code: int | None,
     reason: str | None,

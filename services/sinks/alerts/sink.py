@@ -1,4 +1,4 @@
-"""The alert sink: one delivery worker per destination, a shared producer for outcomes, lag and readiness."""
+"""The alert sink: one delivery loop per destination, a shared producer for outcomes, lag and readiness."""
 
 import asyncio
 import logging
@@ -17,8 +17,8 @@ from services.common.retry import Backoff
 from services.common.settings import Settings
 from services.domain.errors import ConfigError
 from services.sinks.alerts.client import DestinationClient
+from services.sinks.alerts.destination_loop import DestinationLoop, readiness_condition
 from services.sinks.alerts.destinations_file import Target
-from services.sinks.alerts.worker import DestinationWorker, readiness_condition
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ class AlertSink:
         deadletter_bytes = int(catalog.spec("deadletter").config.get("max.message.bytes", "0"))
         self._request_bytes = max(settings.kafka.max_request_bytes, deadletter_bytes)
         self.readiness = Readiness(PRODUCER_CONDITION, *(readiness_condition(name) for name in names))
-        self.workers: tuple[DestinationWorker, ...] = ()
+        self.loops: tuple[DestinationLoop, ...] = ()
         self._stopping = asyncio.Event()
 
     def stop(self) -> None:
@@ -62,14 +62,14 @@ class AlertSink:
         self._stopping.set()
 
     async def run(self) -> None:
-        """Deliver until stop(); returns once every worker has stopped."""
+        """Deliver until stop(); returns once every destination's loop has stopped."""
         producer = await self._start_producer()
         if producer is None:
             return
         # the first destination by name dead-letters bad alert messages, so each is dead-lettered once
         first = min(target.name for target in self._targets)
-        self.workers = tuple(
-            DestinationWorker(
+        self.loops = tuple(
+            DestinationLoop(
                 self._settings,
                 target,
                 DestinationClient(target, transport=self._transport, jitter=self._jitter),
@@ -84,8 +84,8 @@ class AlertSink:
         lag = asyncio.create_task(self._report_lag())
         try:
             async with asyncio.TaskGroup() as group:
-                for worker in self.workers:
-                    group.create_task(worker.run(), name=f"alerts-{worker.name}")
+                for loop in self.loops:
+                    group.create_task(loop.run(), name=f"alerts-{loop.name}")
         finally:
             lag.cancel()
             with suppress(asyncio.CancelledError):
@@ -118,11 +118,11 @@ class AlertSink:
         try:
             while True:
                 worst: dict[tuple[str, int], int] = {}
-                for worker in self.workers:
-                    if worker.consumer is None:
+                for loop in self.loops:
+                    if loop.consumer is None:
                         continue
                     try:
-                        lags = await aiokafka_lag(worker.consumer, timeout=max(interval, 1.0))
+                        lags = await aiokafka_lag(loop.consumer, timeout=max(interval, 1.0))
                     except Exception as exc:
                         # e.g. the consumer stopped meanwhile: the next round measures again
                         log.warning("consumer lag not measured", extra={"reason": type(exc).__name__})

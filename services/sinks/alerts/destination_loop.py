@@ -31,18 +31,18 @@ from services.domain.errors import SchemaError
 from services.domain.messages import alert_of
 from services.sinks.alerts.client import DeliveryAbandoned, DeliveryResult, DestinationClient
 from services.sinks.alerts.destinations_file import Target
-from services.sinks.alerts.records import STAGE, Outcome, delivery_message
+from services.sinks.alerts.records import STAGE, DeliveryOutcome, delivery_message
 
 log = logging.getLogger(__name__)
 
 Output = tuple[str, bytes, dict[str, Any]]  # topic, key, message
 
 
-class DestinationWorker:
+class DestinationLoop:
     """Delivers every alert to one destination in partition order; a slow destination slows only itself.
 
     The offset of an alert is committed once its outcome (delivered, dead-lettered or filtered) is on
-    Kafka, so a crash re-sends at most the alert in flight, with the same alert id. Only the worker with
+    Kafka, so a crash re-sends at most the alert in flight, with the same alert id. Only the loop with
     `reports_bad_input` dead-letters undecodable alerts, so each lands in the deadletter topic once.
     """
 
@@ -215,7 +215,7 @@ class DestinationWorker:
     def _delivery(
         self,
         alert: Alert,
-        outcome: Outcome,
+        outcome: DeliveryOutcome,
         attempts: int,
         status: int | None,
         reason: str | None,
