@@ -24,7 +24,7 @@ from aiokafka.partitioner import murmur2
 from services.common import codec
 from services.common.settings import package_version
 from services.domain.instants import format_instant
-from services.domain.snapshot import SCHEMA, Snapshot
+from services.domain.page.snapshot import SCHEMA, Snapshot
 from services.producer.publisher import provenance_headers
 
 SEED = Path(__file__).resolve().parents[1] / "samples" / "seed.txt"

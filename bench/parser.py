@@ -4,7 +4,7 @@ Each case runs in several rounds and reports the best round (the machine's own s
 (what other load on the machine leaves of it). The headline is the best round: the question is how fast
 the parser is, not how busy the machine was.
 
-The parser remembers recently classified lines across pages (services.domain.page_text): the next page
+The parser remembers recently classified lines across pages (services.domain.page.text): the next page
 of a site repeats most of the last one. So parsing one page again and again would mostly measure that
 memory. The text headline is a stream of distinct seed-like pages of 12 sites in the order the worker
 sees them (`STREAM` pages, each parsed once per pass). Every other case empties the memory before each
@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.corpus import Corpus
-from services.domain.page_parse import parse_page
-from services.domain.page_text import forget_lines
+from services.domain.page.parse import parse_page
+from services.domain.page.text import forget_lines
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 HTML = SAMPLES / "replay" / "20250219T100000Z.html"

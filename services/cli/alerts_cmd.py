@@ -13,8 +13,8 @@ from rich.text import Text
 
 from services.common.alert_rules_file import DEFAULT_RULES_FILE, read_rules_file
 from services.common.codec import encode, validate
-from services.domain.alert import Alert, AlertEvent
-from services.domain.alert_engine import DecisionKind, GroupState, evaluate
+from services.domain.alerts.alert import Alert, AlertEvent
+from services.domain.alerts.engine import DecisionKind, GroupState, evaluate
 from services.domain.errors import PagewireError
 from services.domain.instants import format_instant
 from services.domain.messages import RATE_DELTA, STALENESS, alert_event_of, alert_message

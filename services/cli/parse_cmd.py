@@ -9,8 +9,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from services.domain.errors import ParseError
-from services.domain.page_model import ParsedPage
-from services.domain.page_parse import MAX_BODY_BYTES, parse_page
+from services.domain.page.model import ParsedPage
+from services.domain.page.parse import MAX_BODY_BYTES, parse_page
 
 # Saved pages carry no Content-Type; the extension stands in for it, anything else is sniffed.
 _TYPES_BY_SUFFIX = {".html": "text/html", ".htm": "text/html", ".txt": "text/plain"}

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from services.common.datafile import read_data_file
 from services.common.paths import DATA_DIR
-from services.domain.alert_rules import Rule, load_rules
+from services.domain.alerts.rules import Rule, load_rules
 from services.domain.errors import ConfigError
 
 DEFAULT_RULES_FILE = DATA_DIR / "alert_rules.yaml"

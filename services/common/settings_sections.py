@@ -8,7 +8,7 @@ from pathlib import Path
 
 from services.common.paths import DATA_DIR
 from services.common.secret import Secret
-from services.domain.stream_rules import (
+from services.domain.ticker.rules import (
     DEFAULT_HISTORY_LIMIT,
     DEFAULT_QUANTISATION_THRESHOLD,
     DEFAULT_STALE_AFTER,

@@ -5,8 +5,8 @@ from pathlib import Path
 
 from services.common.datafile import read_data_file
 from services.common.paths import DATA_DIR
+from services.domain.articles.taxonomy import Taxonomy
 from services.domain.errors import ConfigError
-from services.domain.taxonomy import Taxonomy
 
 TAXONOMY_FILE = DATA_DIR / "taxonomy.yaml"
 

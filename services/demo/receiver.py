@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from services.domain.chat import webhook
+from services.domain.alerts.chat import webhook
 
 
 @dataclass

@@ -10,15 +10,15 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
-from services.domain.alert import Alert, AlertEvent
-from services.domain.articles import ArticleRevision
+from services.domain.alerts.alert import Alert, AlertEvent
+from services.domain.articles.revisions import ArticleRevision
+from services.domain.articles.taxonomy import Labels
 from services.domain.decimals import decimal_text
-from services.domain.deltas import RateDelta, RateReading, WindowMove
 from services.domain.errors import SchemaError
 from services.domain.instants import format_instant, parse_instant, seconds
-from services.domain.staleness import Liveness, StalenessEvent
-from services.domain.taxonomy import Labels
-from services.domain.ticker import TickerObservation
+from services.domain.ticker.deltas import RateDelta, RateReading, WindowMove
+from services.domain.ticker.rows import TickerObservation
+from services.domain.ticker.staleness import Liveness, StalenessEvent
 
 TICKER_ROW = "pagewire.ticker_row/1"
 RATE_DELTA = "pagewire.rate_delta/1"

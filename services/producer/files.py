@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from services.domain.errors import BodyTooLarge, FetchError
-from services.domain.snapshot import Snapshot
+from services.domain.page.snapshot import Snapshot
 from services.domain.sources.content import content_type_for, fetched_at_from_name
 
 #: the site (Kafka key) of files and stdin when --site is not given: there is no host to take it from

@@ -16,7 +16,7 @@ import httpx
 from services.common.settings import ProducerSettings
 from services.domain.backoff import retry_after_seconds
 from services.domain.errors import BodyTooLarge, FetchError
-from services.domain.snapshot import Snapshot
+from services.domain.page.snapshot import Snapshot
 from services.domain.sources.content import content_type_for, parse_content_type
 from services.domain.sources.fetching import (
     MAX_REDIRECTS,

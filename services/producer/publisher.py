@@ -15,7 +15,7 @@ from services.common.retry import Backoff
 from services.common.settings import Settings, package_version
 from services.domain.errors import BrokerError, ConfigError
 from services.domain.instants import format_instant
-from services.domain.snapshot import Snapshot
+from services.domain.page.snapshot import Snapshot
 from services.domain.sources.content import envelope_fits
 
 log = logging.getLogger(__name__)

@@ -20,7 +20,7 @@ from services.common.metrics import (
 from services.common.observe import Readiness
 from services.common.settings import Settings
 from services.domain.errors import BrokerError, FetchError, PagewireError
-from services.domain.snapshot import Snapshot
+from services.domain.page.snapshot import Snapshot
 from services.domain.sources.fetching import Validators
 from services.domain.sources.urls import display_url, is_url, site_from_url
 from services.producer.files import DEFAULT_SITE, LocalOptions, expand_paths, read_file_snapshot

@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import BinaryIO
 
 from services.domain.errors import BodyTooLarge
-from services.domain.snapshot import Snapshot
+from services.domain.page.snapshot import Snapshot
 from services.producer.files import LocalOptions, local_snapshot
 
 STDIN_URL = "stdin:"

@@ -4,9 +4,9 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from services.common.metrics import ALERTS
-from services.domain.alert import AlertEvent
-from services.domain.alert_engine import GroupState, evaluate, group_keys
-from services.domain.alert_rules import Rule
+from services.domain.alerts.alert import AlertEvent
+from services.domain.alerts.engine import GroupState, evaluate, group_keys
+from services.domain.alerts.rules import Rule
 from services.domain.messages import alert_message
 from services.stream.outputs import Outputs
 from services.stream.tables import Tables

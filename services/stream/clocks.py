@@ -1,10 +1,10 @@
-"""This worker's per-site event clocks (services.domain.event_clock), kept in memory beside the tables."""
+"""This worker's per-site event clocks (services.domain.ticker.event_clock), in memory beside the tables."""
 
 import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
-from services.domain.event_clock import SiteClock, advance, resume_clock
+from services.domain.ticker.event_clock import SiteClock, advance, resume_clock
 
 
 class SiteClocks:

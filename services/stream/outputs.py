@@ -9,8 +9,8 @@ from typing import Any, Protocol
 from services.common import codec
 from services.common.catalog import Catalog
 from services.common.metrics import END_TO_END_SECONDS
+from services.domain.articles.taxonomy import Labels, Taxonomy
 from services.domain.errors import ConfigError
-from services.domain.taxonomy import Labels, Taxonomy
 
 #: the public topics the worker writes, by catalog name
 OUTPUT_TOPICS = (

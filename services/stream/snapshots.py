@@ -19,8 +19,9 @@ from services.common.metrics import (
     TICKER_ROWS_SEEN,
     TICKER_ROWS_UNIQUE,
 )
-from services.domain.alert import AlertEvent
-from services.domain.articles import ArticleSighting, observe_article
+from services.domain.alerts.alert import AlertEvent
+from services.domain.articles.revisions import ArticleSighting, observe_article
+from services.domain.articles.taxonomy import Taxonomy
 from services.domain.errors import SchemaError
 from services.domain.messages import (
     article_message,
@@ -28,14 +29,13 @@ from services.domain.messages import (
     staleness_message,
     ticker_row_message,
 )
-from services.domain.page_parse import parse_page
-from services.domain.snapshot import SCHEMA as SNAPSHOT
-from services.domain.snapshot import Snapshot, snapshot_from_envelope
-from services.domain.snapshot_reading import read_snapshot
-from services.domain.stream_rules import StreamRules
-from services.domain.taxonomy import Taxonomy
-from services.domain.ticker import TickerObservation
-from services.domain.ticker_dedupe import ObservationKind, observe_ticker
+from services.domain.page.parse import parse_page
+from services.domain.page.reading import read_snapshot
+from services.domain.page.snapshot import SCHEMA as SNAPSHOT
+from services.domain.page.snapshot import Snapshot, snapshot_from_envelope
+from services.domain.ticker.dedupe import ObservationKind, observe_ticker
+from services.domain.ticker.rows import TickerObservation
+from services.domain.ticker.rules import StreamRules
 from services.stream.alerting import AlertStage
 from services.stream.clocks import SiteClocks
 from services.stream.deadletters import DeadLetters, RawRecord

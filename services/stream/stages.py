@@ -5,9 +5,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from services.common.catalog import Catalog
-from services.domain.alert_rules import Rule
-from services.domain.stream_rules import StreamRules
-from services.domain.taxonomy import Taxonomy
+from services.domain.alerts.rules import Rule
+from services.domain.articles.taxonomy import Taxonomy
+from services.domain.ticker.rules import StreamRules
 from services.stream.alerting import AlertStage
 from services.stream.clocks import SiteClocks
 from services.stream.deadletters import DeadLetters

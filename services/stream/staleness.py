@@ -5,10 +5,10 @@ import time
 
 from services.common.metrics import STAGE_SECONDS, STALE_PAIRS
 from services.domain.messages import staleness_message
-from services.domain.staleness import StalenessEvent
-from services.domain.stream_rules import StreamRules
-from services.domain.ticker import TickerState, ticker_key
-from services.domain.ticker_dedupe import check_staleness
+from services.domain.ticker.dedupe import check_staleness
+from services.domain.ticker.rows import TickerState, ticker_key
+from services.domain.ticker.rules import StreamRules
+from services.domain.ticker.staleness import StalenessEvent
 from services.stream.alerting import AlertStage
 from services.stream.clocks import SiteClocks
 from services.stream.outputs import Outputs

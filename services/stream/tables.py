@@ -6,11 +6,11 @@ from typing import Any, ClassVar, Protocol
 
 import orjson
 
-from services.domain.alert_engine import GroupState
-from services.domain.articles import ArticleState
+from services.domain.alerts.engine import GroupState
+from services.domain.articles.revisions import ArticleState
 from services.domain.errors import SchemaError
-from services.domain.ticker import TickerState
-from services.domain.ticker_records import StoredTicker, chunk_key, load_record, plan_write
+from services.domain.ticker.records import StoredTicker, chunk_key, load_record, plan_write
+from services.domain.ticker.rows import TickerState
 
 
 class KeyValueTable(Protocol):
@@ -109,7 +109,7 @@ class Tables:
         return None if stored is None else stored.state
 
     def set_ticker(self, key: str, state: TickerState) -> None:
-        """Chunks, then the record, then deletions: the order services.domain.ticker_records relies on."""
+        """Chunks, then the record, then deletions: the order services.domain.ticker.records relies on."""
         tickers = self.tickers
         write = plan_write(self._stored_ticker(key), state, lambda number: chunk_key(key, number) in tickers)
         for number, chunk in write.chunks:

@@ -10,7 +10,7 @@ import pytest
 from services.common.codec import decode, encode, validate
 from services.common.paths import schemas_dir
 from services.common.taxonomy_file import load_taxonomy
-from services.domain.articles import ArticleSighting, ArticleState, observe_article
+from services.domain.articles.revisions import ArticleSighting, ArticleState, observe_article
 from services.domain.errors import SchemaError
 from services.domain.messages import (
     article_message,
@@ -19,9 +19,9 @@ from services.domain.messages import (
     staleness_message,
     ticker_row_message,
 )
-from services.domain.stream_rules import StreamRules
-from services.domain.ticker import TickerObservation
-from services.domain.ticker_dedupe import check_staleness, observe_ticker
+from services.domain.ticker.dedupe import check_staleness, observe_ticker
+from services.domain.ticker.rows import TickerObservation
+from services.domain.ticker.rules import StreamRules
 from services.stream.outputs import Queued
 from tests.support.stages import Monotonic, handle, raw, seed_page, stages
 from tests.support.stream import at, observation, sighting

@@ -8,10 +8,10 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from services.common.settings import Settings
 from services.domain.messages import rate_delta_message
-from services.domain.stream_rules import StreamRules
-from services.domain.ticker import TickerObservation, TickerState
-from services.domain.ticker_dedupe import observe_ticker
-from services.domain.ticker_records import RUNS_PER_CHUNK
+from services.domain.ticker.dedupe import observe_ticker
+from services.domain.ticker.records import RUNS_PER_CHUNK
+from services.domain.ticker.rows import TickerObservation, TickerState
+from services.domain.ticker.rules import StreamRules
 from tests.conftest import SEED
 from tests.support.worker import Output, Worker, of_site, own_topics, read_outputs, record, send, snapshot
 

@@ -11,7 +11,7 @@ import pytest
 from services.common import codec
 from services.common.catalog import Catalog
 from services.common.settings import Settings
-from services.domain.alert_engine import alert_id
+from services.domain.alerts.engine import alert_id
 from tests.conftest import SEED
 from tests.support.pages import SEED_TITLES
 from tests.support.worker import (

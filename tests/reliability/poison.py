@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 
 from services.common import codec
-from services.domain.snapshot import Snapshot
+from services.domain.page.snapshot import Snapshot
 from tests.conftest import REPO, SEED
 from tests.support.replay import URL
 

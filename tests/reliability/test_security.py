@@ -17,8 +17,8 @@ import pytest
 from services.common import codec
 from services.common.paths import REPO_ROOT
 from services.common.settings import Settings
-from services.domain.chat.webhook import verify
-from services.domain.snapshot import Snapshot
+from services.domain.alerts.chat.webhook import verify
+from services.domain.page.snapshot import Snapshot
 from tests.reliability.compare import alert_requests
 from tests.reliability.conftest import Figures
 from tests.reliability.runs import FaultPoint, run_replay

@@ -4,11 +4,11 @@ import hashlib
 from typing import Any
 
 from services.common.codec import validate
-from services.domain.alert import Alert
-from services.domain.alert_rules import Rule, load_rules
-from services.domain.deltas import RateDelta
+from services.domain.alerts.alert import Alert
+from services.domain.alerts.rules import Rule, load_rules
 from services.domain.messages import alert_event_of, alert_of
-from services.domain.staleness import StalenessEvent
+from services.domain.ticker.deltas import RateDelta
+from services.domain.ticker.staleness import StalenessEvent
 
 INJECTION = "<!channel> @everyone [click](http://evil) *bold* <@123> <https://x|y>"
 

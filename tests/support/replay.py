@@ -9,8 +9,8 @@ from decimal import Decimal
 import orjson
 
 from services.common import codec
-from services.domain.page_parse import parse_text
-from services.domain.snapshot import Snapshot
+from services.domain.page.parse import parse_text
+from services.domain.page.snapshot import Snapshot
 from tests.conftest import SEED
 
 URL = "https://timesca.com/news/"

@@ -10,7 +10,7 @@ from services.common.alert_rules_file import read_rules_file
 from services.common.catalog import load_catalog
 from services.common.settings import Settings
 from services.common.taxonomy_file import load_taxonomy
-from services.domain.snapshot import Snapshot
+from services.domain.page.snapshot import Snapshot
 from services.stream.deadletters import RawRecord
 from services.stream.outputs import Queued
 from services.stream.stages import Stages, build_stages

@@ -2,8 +2,8 @@
 
 from datetime import UTC, date, datetime, timedelta
 
-from services.domain.articles import ArticleSighting
-from services.domain.ticker import TickerObservation
+from services.domain.articles.revisions import ArticleSighting
+from services.domain.ticker.rows import TickerObservation
 
 SITE = "timesca.com"
 URL = "https://timesca.com/news/"

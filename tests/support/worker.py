@@ -17,7 +17,7 @@ from services.common.catalog import Catalog, load_catalog
 from services.common.kafka import ensure_topics, producer
 from services.common.settings import KafkaSettings, Settings
 from services.domain.instants import parse_instant
-from services.domain.snapshot import Snapshot
+from services.domain.page.snapshot import Snapshot
 from tests.conftest import REPO, SEED
 from tests.support.processes import PagewireProcess
 

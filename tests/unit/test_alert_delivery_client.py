@@ -8,9 +8,9 @@ import httpx
 import pytest
 
 from services.common.settings import Secret
-from services.domain.alert_destinations import AlertFilter, DeliveryLimits, Destination, SecretSource
-from services.domain.chat import Kind, build_payload, encode_body
-from services.domain.chat.webhook import verify
+from services.domain.alerts.chat import Kind, build_payload, encode_body
+from services.domain.alerts.chat.webhook import verify
+from services.domain.alerts.destinations import AlertFilter, DeliveryLimits, Destination, SecretSource
 from services.sinks.alerts.client import DeliveryAbandoned, DeliveryResult, DestinationClient
 from services.sinks.alerts.destinations_file import Target
 from tests.support.alerts import alert_value

@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from services.domain.alert_destinations import (
+from services.domain.alerts.destinations import (
     AlertFilter,
     DeliveryLimits,
     Destination,

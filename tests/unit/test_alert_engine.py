@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from services.common.codec import validate
-from services.domain.alert import AlertEvent
-from services.domain.alert_engine import Evaluation, GroupState, evaluate, group_keys
-from services.domain.alert_rules import Rule
+from services.domain.alerts.alert import AlertEvent
+from services.domain.alerts.engine import Evaluation, GroupState, evaluate, group_keys
+from services.domain.alerts.rules import Rule
 from services.domain.errors import SchemaError
 from services.domain.messages import alert_event_of, alert_message
 from tests.support.alerts import delta_event, move, rules, snapshot, stale_event

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from services.common.alert_rules_file import DEFAULT_RULES_FILE, read_rules_file
-from services.domain.alert_rules import Rule, load_rules, parse_duration
+from services.domain.alerts.rules import Rule, load_rules, parse_duration
 from services.domain.errors import ConfigError
 
 VALID: dict[str, Any] = {

@@ -5,8 +5,8 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.domain.articles import normalise_body
-from services.domain.typography import fold_typography
+from services.domain.articles.revisions import normalise_body
+from services.domain.articles.typography import fold_typography
 
 TRAILERS = (
     re.compile(r"\s*(?:continue reading|read more)\W*$"),

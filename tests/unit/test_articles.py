@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from services.domain.articles import (
+from services.domain.articles.revisions import (
     ArticleOutcomeKind,
     ArticleState,
     article_id,

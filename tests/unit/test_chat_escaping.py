@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from services.domain.chat import discord, mattermost, slack, teams
-from services.domain.chat.text import (
+from services.domain.alerts.chat import discord, mattermost, slack, teams
+from services.domain.alerts.chat.text import (
     ELLIPSIS,
     ZWSP,
     clean,

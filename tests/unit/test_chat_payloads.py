@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from services.domain.chat import KINDS, build_payload, discord, mattermost, slack, teams
+from services.domain.alerts.chat import KINDS, build_payload, discord, mattermost, slack, teams
 from services.domain.errors import ConfigError
 from tests.support.alerts import alert_value
 

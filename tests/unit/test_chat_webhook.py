@@ -7,7 +7,7 @@ import json
 import pytest
 
 from services.common.codec import validate
-from services.domain.chat import build_payload, encode_body, webhook
+from services.domain.alerts.chat import build_payload, encode_body, webhook
 from services.domain.errors import ConfigError
 from services.domain.messages import alert_message
 from tests.support.alerts import INJECTION, alert_value

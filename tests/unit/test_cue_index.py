@@ -6,8 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.common.taxonomy_file import load_taxonomy
-from services.domain.cue_index import CueHeads, WordIndex, cue_heads
-from services.domain.taxonomy import LabelRule, Taxonomy
+from services.domain.articles.cue_index import CueHeads, WordIndex, cue_heads
+from services.domain.articles.taxonomy import LabelRule, Taxonomy
 
 TAXONOMY = load_taxonomy()
 MINI = Taxonomy.from_mapping(

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from services.domain.delivery_policy import (
+from services.domain.alerts.delivery import (
     ATTEMPTS_EXHAUSTED,
     DEADLINE_EXCEEDED,
     body_retry_after,

@@ -7,11 +7,11 @@ from functools import cached_property
 
 import pytest
 
-from services.domain.deltas import RateRun, WindowMove, move
-from services.domain.deltas import window_move as searched
 from services.domain.evolve import evolve
-from services.domain.stream_rules import StreamRules
-from services.domain.ticker_dedupe import observe_ticker
+from services.domain.ticker.dedupe import observe_ticker
+from services.domain.ticker.deltas import RateRun, WindowMove, move
+from services.domain.ticker.deltas import window_move as searched
+from services.domain.ticker.rules import StreamRules
 from tests.support.stream import at, observation
 
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from services.common import codec
 from services.domain.errors import SchemaError
 from services.domain.instants import parse_instant
-from services.domain.snapshot import SCHEMA, Snapshot, snapshot_from_envelope
+from services.domain.page.snapshot import SCHEMA, Snapshot, snapshot_from_envelope
 from tests.conftest import SEED
 
 QUICKLY = settings(max_examples=300, deadline=timedelta(milliseconds=500))

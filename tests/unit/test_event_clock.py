@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from services.domain.event_clock import SiteClock, advance, resume_clock
+from services.domain.ticker.event_clock import SiteClock, advance, resume_clock
 from tests.support.stream import at
 
 

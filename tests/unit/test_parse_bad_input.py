@@ -5,8 +5,8 @@ import time
 import pytest
 
 from services.domain.errors import ParseError
-from services.domain.page_html import estimated_depth
-from services.domain.page_parse import parse_page
+from services.domain.page.html import estimated_depth
+from services.domain.page.parse import parse_page
 
 
 def parse_error(body: bytes, content_type: str | None = None) -> ParseError:

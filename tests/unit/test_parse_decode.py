@@ -5,8 +5,8 @@ import codecs
 import pytest
 
 from services.domain.errors import ParseError
-from services.domain.page_decode import decode_body
-from services.domain.page_parse import parse_page
+from services.domain.page.decode import decode_body
+from services.domain.page.parse import parse_page
 
 CYRILLIC_PAGE = (
     "• KGS/USD = 0.01144 0%\n\nКыргызстан Подписал Соглашение\n\nСоглашение подписано в Бишкеке.\n"

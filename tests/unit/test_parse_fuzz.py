@@ -6,8 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.domain.errors import ParseError
-from services.domain.page_model import ParsedPage
-from services.domain.page_parse import parse_page, parse_text
+from services.domain.page.model import ParsedPage
+from services.domain.page.parse import parse_page, parse_text
 
 # A deadline per example makes "finishes quickly" part of the property.
 QUICKLY = settings(max_examples=300, deadline=timedelta(milliseconds=500))

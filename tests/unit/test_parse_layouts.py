@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from services.domain.page_parse import parse_page
+from services.domain.page.parse import parse_page
 
 PAGES = Path(__file__).resolve().parents[1] / "fixtures" / "pages"
 FORMATS = pytest.mark.parametrize("suffix", [".txt", ".html"])

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from services.domain.page_parse import parse_page, parse_text
+from services.domain.page.parse import parse_page, parse_text
 
 TICKER = "• KGS/USD = 0.01144 0%\n  • KZT/USD = 0.00200 0%\n"
 

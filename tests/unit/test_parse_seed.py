@@ -1,7 +1,7 @@
 """The original page (samples/seed.txt) and its HTML rendering: exact ticker, header and articles."""
 
-from services.domain.page_parse import parse_page, parse_text
-from services.domain.page_text import forget_lines
+from services.domain.page.parse import parse_page, parse_text
+from services.domain.page.text import forget_lines
 from tests.support.pages import SEED, SEED_HTML, seed_json
 
 

@@ -3,10 +3,10 @@
 from datetime import timedelta
 from decimal import Decimal
 
-from services.domain.deltas import RateDelta, RateReading, RateRun, compute_delta, window_move
-from services.domain.stream_rules import StreamRules
-from services.domain.ticker import TickerState
-from services.domain.ticker_dedupe import observe_ticker
+from services.domain.ticker.dedupe import observe_ticker
+from services.domain.ticker.deltas import RateDelta, RateReading, RateRun, compute_delta, window_move
+from services.domain.ticker.rows import TickerState
+from services.domain.ticker.rules import StreamRules
 from tests.support.stream import at, observation, snapshot_id
 
 RULES = StreamRules()

@@ -2,8 +2,8 @@
 
 import pytest
 
-from services.domain.page_model import ParsedPage
-from services.domain.page_parse import parse_page
+from services.domain.page.model import ParsedPage
+from services.domain.page.parse import parse_page
 from tests.support.pages import REPO, SEED, SEED_TITLES
 
 SAMPLES = REPO / "samples"

@@ -6,10 +6,10 @@ import pytest
 
 from services.common import codec
 from services.domain.errors import ParseError
-from services.domain.page_model import ArticleTeaser, Pagination, ParsedPage, TickerQuote
-from services.domain.page_parse import parse_page
-from services.domain.snapshot import Snapshot
-from services.domain.snapshot_reading import read_snapshot
+from services.domain.page.model import ArticleTeaser, Pagination, ParsedPage, TickerQuote
+from services.domain.page.parse import parse_page
+from services.domain.page.reading import read_snapshot
+from services.domain.page.snapshot import Snapshot
 from tests.conftest import SEED
 
 FETCHED = datetime(2025, 2, 19, 6, 0, tzinfo=UTC)

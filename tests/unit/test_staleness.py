@@ -2,10 +2,10 @@
 
 from datetime import datetime, timedelta
 
-from services.domain.staleness import Liveness, StalenessEvent, detect_stale, is_stale
-from services.domain.stream_rules import StreamRules
-from services.domain.ticker import TickerState
-from services.domain.ticker_dedupe import ObservationKind, check_staleness, observe_ticker
+from services.domain.ticker.dedupe import ObservationKind, check_staleness, observe_ticker
+from services.domain.ticker.rows import TickerState
+from services.domain.ticker.rules import StreamRules
+from services.domain.ticker.staleness import Liveness, StalenessEvent, detect_stale, is_stale
 from tests.support.stream import SITE, at, observation, snapshot_id
 
 RULES = StreamRules.parse(stale_after="6h")

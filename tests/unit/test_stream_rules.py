@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from services.domain.errors import ConfigError
-from services.domain.stream_rules import StreamRules, Window, parse_duration, parse_windows
+from services.domain.ticker.rules import StreamRules, Window, parse_duration, parse_windows
 
 
 def test_defaults() -> None:

@@ -8,8 +8,8 @@ import pytest
 import yaml
 
 from services.common.taxonomy_file import load_taxonomy
+from services.domain.articles.taxonomy import CueMatch, Label, Taxonomy
 from services.domain.errors import ConfigError
-from services.domain.taxonomy import CueMatch, Label, Taxonomy
 
 HERE = Path(__file__).resolve().parent
 SEED = HERE.parents[1] / "samples" / "seed.txt"

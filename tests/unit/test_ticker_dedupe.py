@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from services.domain.deltas import RateRun
 from services.domain.errors import ParseError, SchemaError
-from services.domain.stream_rules import StreamRules
-from services.domain.ticker import TickerObservation, TickerState, observation_from_quote, ticker_key
-from services.domain.ticker_dedupe import ObservationKind, observe_ticker
+from services.domain.ticker.dedupe import ObservationKind, observe_ticker
+from services.domain.ticker.deltas import RateRun
+from services.domain.ticker.rows import TickerObservation, TickerState, observation_from_quote, ticker_key
+from services.domain.ticker.rules import StreamRules
 from tests.support.stream import SITE, URL, at, observation, snapshot_id
 
 RULES = StreamRules()

@@ -9,16 +9,16 @@ from typing import Any
 import pytest
 
 from services.domain.errors import SchemaError
-from services.domain.stream_rules import StreamRules
-from services.domain.ticker import TickerState, ticker_key
-from services.domain.ticker_dedupe import observe_ticker
-from services.domain.ticker_records import (
+from services.domain.ticker.dedupe import observe_ticker
+from services.domain.ticker.records import (
     RUNS_PER_CHUNK,
     StoredTicker,
     chunk_key,
     load_record,
     plan_write,
 )
+from services.domain.ticker.rows import TickerState, ticker_key
+from services.domain.ticker.rules import StreamRules
 from tests.support.stream import SITE, at, observation
 
 RULES = StreamRules.parse(history_limit=40)

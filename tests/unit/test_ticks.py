@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from services.domain.errors import ParseError
-from services.domain.ticks import change_in_ticks, common_tick, is_quantised, tick_share_pct, tick_size
+from services.domain.ticker.ticks import change_in_ticks, common_tick, is_quantised, tick_share_pct, tick_size
 
 
 @pytest.mark.parametrize(

@@ -12,9 +12,9 @@ import httpx
 
 from services.common.metrics import DELIVERIES
 from services.common.settings import package_version
-from services.domain.alert import Alert
-from services.domain.chat import build_payload, encode_body
-from services.domain.delivery_policy import (
+from services.domain.alerts.alert import Alert
+from services.domain.alerts.chat import build_payload, encode_body
+from services.domain.alerts.delivery import (
     DEADLINE_EXCEEDED,
     REJECTED,
     delivery_retry_wait,

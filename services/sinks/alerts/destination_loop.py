@@ -26,7 +26,7 @@ from services.common.metrics import (
 from services.common.observe import Readiness
 from services.common.retry import Backoff
 from services.common.settings import Settings
-from services.domain.alert import Alert
+from services.domain.alerts.alert import Alert
 from services.domain.errors import SchemaError
 from services.domain.messages import alert_of
 from services.sinks.alerts.client import DeliveryAbandoned, DeliveryResult, DestinationClient

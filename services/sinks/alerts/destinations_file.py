@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from services.common.datafile import read_data_file
 from services.common.logging import register_secret
 from services.common.settings import AlertSinkSettings, Secret
-from services.domain.alert_destinations import DeliveryLimits, Destination, SecretSource, load_destinations
+from services.domain.alerts.destinations import DeliveryLimits, Destination, SecretSource, load_destinations
 from services.domain.errors import ConfigError
 
 

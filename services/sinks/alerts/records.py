@@ -3,8 +3,8 @@
 from datetime import datetime
 from typing import Any, Final, Literal
 
-from services.domain.alert import Alert
-from services.domain.chat import Kind
+from services.domain.alerts.alert import Alert
+from services.domain.alerts.chat import Kind
 from services.domain.instants import format_instant
 
 DELIVERY_SCHEMA: Final = "pagewire.alert_delivery/1"

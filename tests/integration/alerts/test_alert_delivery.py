@@ -7,9 +7,9 @@ from typing import Any
 
 from services.common.metrics import REGISTRY
 from services.common.settings import Settings
-from services.domain.alert_engine import evaluate
-from services.domain.chat import build_payload, encode_body
-from services.domain.chat.webhook import verify
+from services.domain.alerts.chat import build_payload, encode_body
+from services.domain.alerts.chat.webhook import verify
+from services.domain.alerts.engine import evaluate
 from services.domain.messages import alert_message, alert_of
 from tests.support.alert_sink import (
     by_destination,

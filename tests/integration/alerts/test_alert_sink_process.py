@@ -12,7 +12,7 @@ import httpx
 import orjson
 
 from services.common.settings import Settings
-from services.domain.chat.webhook import verify
+from services.domain.alerts.chat.webhook import verify
 from tests.conftest import REPO
 from tests.support.alert_sink import make_alert, messages, publish, write_destinations
 from tests.support.receiver import HANG, Receiver, Reply, unused_port

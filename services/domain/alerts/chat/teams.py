@@ -2,9 +2,9 @@
 
 from typing import Final
 
-from services.domain.alert import Alert
-from services.domain.chat.text import JSON_HEADERS, Payload, fit, plain, teams_markdown
-from services.domain.chat.view import describe
+from services.domain.alerts.alert import Alert
+from services.domain.alerts.chat.text import JSON_HEADERS, Payload, fit, plain, teams_markdown
+from services.domain.alerts.chat.view import describe
 
 CARD_CONTENT_TYPE: Final = "application/vnd.microsoft.card.adaptive"
 CARD_SCHEMA: Final = "http://adaptivecards.io/schemas/adaptive-card.json"

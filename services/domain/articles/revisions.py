@@ -9,9 +9,9 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import Any, Protocol
 
+from services.domain.articles.typography import fold_typography
 from services.domain.errors import ParseError, SchemaError
 from services.domain.instants import format_instant, parse_instant
-from services.domain.typography import fold_typography
 
 STATE_VERSION = 1
 ID_LENGTH = 32

@@ -4,9 +4,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from services.domain.alert_rules import Direction, Metric, Severity
-from services.domain.deltas import RateDelta
-from services.domain.staleness import StalenessEvent
+from services.domain.alerts.rules import Direction, Metric, Severity
+from services.domain.ticker.deltas import RateDelta
+from services.domain.ticker.staleness import StalenessEvent
 
 AlertStatus = Literal["firing", "resolved"]
 #: what the rules evaluate: an accepted rate change, or a pair going stale or recovering

@@ -20,10 +20,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from services.domain.deltas import RateRun
 from services.domain.errors import SchemaError
 from services.domain.instants import format_instant, parse_instant
-from services.domain.ticker import STATE_VERSION, TickerState
+from services.domain.ticker.deltas import RateRun
+from services.domain.ticker.rows import STATE_VERSION, TickerState
 
 RECORD_VERSION = 2
 RUNS_PER_CHUNK = 16
@@ -65,7 +65,7 @@ class TickerWrite:
 def plan_write(before: StoredTicker | None, after: TickerState, exists: Callable[[int], bool]) -> TickerWrite:
     """The writes that take the table from `before` (None: nothing stored) to `after`.
 
-    `after` must follow from `before` by the dedupe rule (services.domain.ticker_dedupe): runs only drop
+    `after` must follow from `before` by the dedupe rule (services.domain.ticker.dedupe): runs only drop
     off the front, the current run's end moves, or one new run starts. `exists(n)` says whether chunk n
     is in the table now.
     """

@@ -5,9 +5,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from services.domain.cue_index import CueHeads, WordIndex, cue_head, cue_heads, find_all, find_all_narrowed
+from services.domain.articles.cue_index import (
+    CueHeads,
+    WordIndex,
+    cue_head,
+    cue_heads,
+    find_all,
+    find_all_narrowed,
+)
+from services.domain.articles.typography import fold_typography
 from services.domain.errors import ConfigError
-from services.domain.typography import fold_typography
 
 FAMILIES = ("countries", "subjects")
 Where = Literal["title", "body"]

@@ -11,8 +11,8 @@ from typing import Any
 
 from services.domain.decimals import BPS_PLACES, PERCENT_PLACES, parse_decimal, ratio
 from services.domain.instants import format_instant, parse_instant
-from services.domain.stream_rules import StreamRules, Window
-from services.domain.ticks import change_in_ticks, common_tick, is_quantised
+from services.domain.ticker.rules import StreamRules, Window
+from services.domain.ticker.ticks import change_in_ticks, common_tick, is_quantised
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
-from services.domain.page_body import CONTINUE_READING, opens_with_dateline
+from services.domain.page.body import CONTINUE_READING, opens_with_dateline
 
 
 class LineKind(Enum):
@@ -35,7 +35,7 @@ _INVISIBLE = re.compile(r"[\u00ad\u200b-\u200d\u2060\ufeff]")
 
 # Patterns run on normalised lines (single spaces), with fullmatch; bounded, so no line makes them slow.
 # A rate is read as printed even when it is impossible (negative, an exponent, NaN, Infinity): the row is
-# then refused whole with its snapshot (services.domain.ticker), rather than dropped as if it were "n/a".
+# then refused whole with its snapshot (services.domain.ticker.rows), rather than dropped as if it were "n/a".
 _ROW = (
     r"•? ?(?P<base>[A-Z]{3})/(?P<quote>[A-Z]{3}) ?= ?"
     r"(?P<rate>[-+−]?(?:\d{1,9}(?:\.\d{1,12})?(?:[eE][-+]?\d{1,4})?|NaN|nan|Inf(?:inity)?|inf(?:inity)?))"

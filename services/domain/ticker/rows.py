@@ -5,11 +5,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from services.domain.currencies import is_currency
 from services.domain.decimals import parse_decimal
-from services.domain.deltas import RateReading, RateRun
 from services.domain.errors import ParseError, SchemaError
 from services.domain.instants import format_instant, parse_instant
+from services.domain.ticker.currencies import is_currency
+from services.domain.ticker.deltas import RateReading, RateRun
 
 STATE_VERSION = 1
 _PAIR = re.compile(r"^([A-Z]{3})/([A-Z]{3})$")

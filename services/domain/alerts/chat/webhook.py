@@ -4,8 +4,8 @@ import hashlib
 import hmac
 from typing import Final
 
-from services.domain.alert import Alert
-from services.domain.chat.text import JSON_HEADERS, Payload, encode_body
+from services.domain.alerts.alert import Alert
+from services.domain.alerts.chat.text import JSON_HEADERS, Payload, encode_body
 from services.domain.errors import ConfigError
 from services.domain.messages import alert_message
 

@@ -4,11 +4,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from services.domain.alert_rules import Rule
+from services.domain.alerts.rules import Rule
 from services.domain.decimals import decimal_text, parse_decimal
-from services.domain.deltas import RateDelta
 from services.domain.instants import format_instant, seconds
-from services.domain.staleness import Liveness, StalenessEvent
+from services.domain.ticker.deltas import RateDelta
+from services.domain.ticker.staleness import Liveness, StalenessEvent
 
 #: (instant, step): compared as a tuple
 Position = tuple[datetime, int]

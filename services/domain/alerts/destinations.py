@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any, Final, cast
 
-from services.domain.alert import Alert
-from services.domain.alert_rules import SEVERITIES, SEVERITY_RANK, Severity, parse_duration
-from services.domain.chat import KINDS, Kind
+from services.domain.alerts.alert import Alert
+from services.domain.alerts.chat import KINDS, Kind
+from services.domain.alerts.rules import SEVERITIES, SEVERITY_RANK, Severity, parse_duration
 from services.domain.errors import ConfigError
 
 _FIELDS: Final = (

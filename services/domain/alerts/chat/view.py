@@ -3,8 +3,8 @@
 from dataclasses import dataclass
 from typing import Final
 
-from services.domain.alert import Alert
-from services.domain.alert_readings import signed
+from services.domain.alerts.alert import Alert
+from services.domain.alerts.readings import signed
 from services.domain.instants import format_instant
 
 #: severity (or 'resolved') -> marker, RGB colour and Adaptive Card text colour

@@ -3,12 +3,12 @@
 from dataclasses import dataclass
 from typing import Any
 
-from services.domain.articles import ArticleSighting, sighting_from_teaser
+from services.domain.articles.revisions import ArticleSighting, sighting_from_teaser
 from services.domain.errors import ParseError
 from services.domain.messages import snapshot_summary_message
-from services.domain.page_model import ParsedPage
-from services.domain.snapshot import Snapshot
-from services.domain.ticker import TickerObservation, observation_from_quote
+from services.domain.page.model import ParsedPage
+from services.domain.page.snapshot import Snapshot
+from services.domain.ticker.rows import TickerObservation, observation_from_quote
 
 
 @dataclass(frozen=True)

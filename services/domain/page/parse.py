@@ -1,9 +1,9 @@
 """Parse one snapshot, HTML or plain text, into a ParsedPage: the parser's entry points."""
 
-from services.domain.page_decode import MAX_BODY_BYTES, decode_body
-from services.domain.page_html import html_lines
-from services.domain.page_model import ParsedPage
-from services.domain.page_text import parse_lines, parse_text
+from services.domain.page.decode import MAX_BODY_BYTES, decode_body
+from services.domain.page.html import html_lines
+from services.domain.page.model import ParsedPage
+from services.domain.page.text import parse_lines, parse_text
 
 __all__ = ["MAX_BODY_BYTES", "parse_page", "parse_text"]
 

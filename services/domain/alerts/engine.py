@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from services.domain.alert import Alert, AlertEvent, AlertStatus
-from services.domain.alert_readings import Position, Reading, applies, event_time, read, stream_position
-from services.domain.alert_rules import Rule
+from services.domain.alerts.alert import Alert, AlertEvent, AlertStatus
+from services.domain.alerts.readings import Position, Reading, applies, event_time, read, stream_position
+from services.domain.alerts.rules import Rule
 from services.domain.decimals import decimal_text
 from services.domain.errors import SchemaError
 from services.domain.evolve import evolve

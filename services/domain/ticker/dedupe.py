@@ -5,11 +5,11 @@ from datetime import datetime
 from enum import StrEnum
 
 from services.domain.decimals import parse_decimal
-from services.domain.deltas import RateDelta, RateReading, RateRun, compute_delta
 from services.domain.evolve import evolve
-from services.domain.staleness import StalenessEvent, detect_recovery, detect_stale
-from services.domain.stream_rules import StreamRules
-from services.domain.ticker import TickerObservation, TickerState, ticker_key
+from services.domain.ticker.deltas import RateDelta, RateReading, RateRun, compute_delta
+from services.domain.ticker.rows import TickerObservation, TickerState, ticker_key
+from services.domain.ticker.rules import StreamRules
+from services.domain.ticker.staleness import StalenessEvent, detect_recovery, detect_stale
 
 
 class ObservationKind(StrEnum):

@@ -2,9 +2,9 @@
 
 from typing import Final
 
-from services.domain.alert import Alert
-from services.domain.chat.text import JSON_HEADERS, Payload, clean, fit, mattermost_markdown, plain
-from services.domain.chat.view import describe
+from services.domain.alerts.alert import Alert
+from services.domain.alerts.chat.text import JSON_HEADERS, Payload, clean, fit, mattermost_markdown, plain
+from services.domain.alerts.chat.view import describe
 
 # Our caps, chosen so one alert stays far below Mattermost's post limit (16383 characters) and the
 # combined attachments limit older servers enforce (7900 characters)

@@ -2,9 +2,9 @@
 
 from typing import Final, Literal, get_args
 
-from services.domain.alert import Alert
-from services.domain.chat import discord, mattermost, slack, teams, webhook
-from services.domain.chat.text import Payload, encode_body
+from services.domain.alerts.alert import Alert
+from services.domain.alerts.chat import discord, mattermost, slack, teams, webhook
+from services.domain.alerts.chat.text import Payload, encode_body
 from services.domain.errors import ConfigError
 
 Kind = Literal["slack", "discord", "mattermost", "teams", "webhook"]

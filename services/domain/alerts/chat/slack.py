@@ -2,9 +2,9 @@
 
 from typing import Any, Final
 
-from services.domain.alert import Alert
-from services.domain.chat.text import JSON_HEADERS, Payload, fit, slack_mrkdwn, slack_plain
-from services.domain.chat.view import describe
+from services.domain.alerts.alert import Alert
+from services.domain.alerts.chat.text import JSON_HEADERS, Payload, fit, slack_mrkdwn, slack_plain
+from services.domain.alerts.chat.view import describe
 
 # Block Kit limits: header plain_text 150, section text 3000, each section field 2000 (at most 10 fields)
 HEADER_LIMIT: Final = 150

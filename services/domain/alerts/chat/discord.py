@@ -2,9 +2,9 @@
 
 from typing import Final
 
-from services.domain.alert import Alert
-from services.domain.chat.text import JSON_HEADERS, Payload, clean, discord_markdown, fit, text_length
-from services.domain.chat.view import describe
+from services.domain.alerts.alert import Alert
+from services.domain.alerts.chat.text import JSON_HEADERS, Payload, clean, discord_markdown, fit, text_length
+from services.domain.alerts.chat.view import describe
 
 # Discord embed limits: title 256, description 4096, field name 256 / value 1024, footer 2048, and 6000
 # characters over all of them together

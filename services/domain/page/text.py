@@ -26,9 +26,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
 
-from services.domain.page_body import is_cut, split_dateline, split_trailing_continue, strip_shortcodes
-from services.domain.page_lines import LineKind, PageLine, classify
-from services.domain.page_model import ArticleTeaser, Pagination, ParsedPage, TickerQuote
+from services.domain.page.body import is_cut, split_dateline, split_trailing_continue, strip_shortcodes
+from services.domain.page.lines import LineKind, PageLine, classify
+from services.domain.page.model import ArticleTeaser, Pagination, ParsedPage, TickerQuote
 
 _SNIPPET = 60
 # Lines remembered across pages (_classify_known): a few sites' pages' worth of
