@@ -24,7 +24,8 @@ from aiokafka.partitioner import murmur2
 from services.common import codec
 from services.common.settings import package_version
 from services.domain.instants import format_instant
-from services.domain.page.snapshot import SCHEMA, Snapshot
+from services.domain.page.snapshot import Snapshot
+from services.domain.schema_ids import SNAPSHOT
 from services.producer.publisher import provenance_headers
 
 SEED = Path(__file__).resolve().parents[1] / "samples" / "seed.txt"
@@ -152,7 +153,7 @@ class Corpus:
         snapshot = self.snapshot(index)
         snapshot_id = hashlib.sha256(snapshot.body).hexdigest()
         envelope = {
-            "schema": SCHEMA,
+            "schema": SNAPSHOT,
             "snapshot_id": snapshot_id,
             "source_url": snapshot.source_url,
             "site": snapshot.site,
@@ -164,7 +165,7 @@ class Corpus:
         }
         value = orjson.dumps(envelope)
         headers = (
-            ("pagewire-schema", SCHEMA.encode()),
+            ("pagewire-schema", SNAPSHOT.encode()),
             ("pagewire-source-url", snapshot.source_url.encode()),
             ("pagewire-snapshot-id", snapshot_id.encode()),
             ("pagewire-fetched-at", envelope["fetched_at"].encode()),

@@ -26,9 +26,11 @@ from bench.corpus import START, Corpus
 from bench.kafka_env import Offsets, Part, preload
 from bench.worker_proc import Process, running
 from services.common import codec
-from services.common.catalog import Catalog
+from services.common.catalog import Catalog, load_catalog
 from services.sinks.storage.rows import rows_of
-from services.sinks.storage.sink import STORED_TOPICS
+
+#: the topics the storage sink stores, from the catalog
+STORED_TOPICS = load_catalog().stored
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "schemas" / "examples"
 POSTGRES_VARIABLE = "PAGEWIRE_TEST_POSTGRES_URL"

@@ -18,6 +18,7 @@ from services.cli import (
     topics_cmd,
     worker_cmd,
 )
+from services.common.paths import use_schemas_dir
 from services.common.settings import Settings
 from services.domain.errors import PagewireError
 
@@ -36,6 +37,7 @@ def cli(ctx: click.Context, config_file: Path | None) -> None:
         ctx.obj = Settings.load(config_file=config_file)
     except PagewireError as exc:
         raise click.ClickException(str(exc)) from exc
+    use_schemas_dir(ctx.obj.contracts.schemas_dir)
 
 
 for module in (

@@ -17,7 +17,8 @@ from services.domain.alerts.alert import Alert, AlertEvent
 from services.domain.alerts.engine import DecisionKind, GroupState, evaluate
 from services.domain.errors import PagewireError
 from services.domain.instants import format_instant
-from services.domain.messages import RATE_DELTA, STALENESS, alert_event_of, alert_message
+from services.domain.messages import alert_event_of, alert_message
+from services.domain.schema_ids import RATE_DELTA, STALENESS
 
 _READABLE = (RATE_DELTA, STALENESS)
 

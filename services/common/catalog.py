@@ -38,6 +38,7 @@ class TopicSpec:
     owner: str
     public: bool
     description: str
+    stored: bool = False
     config: dict[str, str] = field(default_factory=dict)
     family: str | None = None
     label: str | None = None
@@ -71,6 +72,15 @@ class Catalog:
     def family(self, family: str) -> dict[str, TopicSpec]:
         """label slug -> topic, for a templated family such as 'countries'."""
         return {topic.label: topic for topic in self.topics if topic.family == family and topic.label}
+
+    def written_by(self, owner: str) -> tuple[str, ...]:
+        """Catalog names of the topics a stage writes: those it owns, and those every stage writes."""
+        return tuple(topic.name for topic in self.topics if topic.owner in (owner, "every stage"))
+
+    @property
+    def stored(self) -> tuple[str, ...]:
+        """Catalog names of the topics the storage sink writes to the database."""
+        return tuple(topic.name for topic in self.topics if topic.stored)
 
     def with_prefix(self, prefix: str) -> "Catalog":
         return Catalog(self.topics, prefix)
@@ -119,6 +129,7 @@ def _spec(name: str, entry: dict[str, Any], family: str | None, label: str | Non
             owner=str(entry["owner"]),
             public=bool(entry["public"]),
             description=str(entry["description"]),
+            stored=bool(entry.get("stored", False)),
             config={str(k): str(v) for k, v in (entry.get("config") or {}).items()},
             family=family,
             label=label,

@@ -8,8 +8,8 @@ from typing import Any
 import orjson
 
 from services.domain.instants import format_instant
+from services.domain.schema_ids import DEADLETTER
 
-DEADLETTER = "pagewire.deadletter/1"
 MAX_ERROR_CHARS = 2000
 _SNAPSHOT_ID = re.compile(r"^[0-9a-f]{64}$")
 

@@ -18,6 +18,7 @@ from typing import Any, Self
 from services.common.secret import Secret
 from services.common.settings_sections import (
     AlertSinkSettings,
+    ContractSettings,
     KafkaSettings,
     LocalKafkaSettings,
     ObservabilitySettings,
@@ -30,6 +31,7 @@ from services.domain.errors import ConfigError
 
 __all__ = [
     "AlertSinkSettings",
+    "ContractSettings",
     "KafkaSettings",
     "LocalKafkaSettings",
     "ObservabilitySettings",
@@ -51,6 +53,7 @@ class Settings:
     worker: WorkerSettings = field(default_factory=WorkerSettings)
     alert_sink: AlertSinkSettings = field(default_factory=AlertSinkSettings)
     observability: ObservabilitySettings = field(default_factory=ObservabilitySettings)
+    contracts: ContractSettings = field(default_factory=ContractSettings)
 
     @classmethod
     def load(cls, env: Mapping[str, str] | None = None, config_file: Path | None = None) -> Self:

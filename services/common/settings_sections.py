@@ -349,3 +349,15 @@ class ObservabilitySettings:
         default="json",
         metadata=_setting("PAGEWIRE_LOG_FORMAT", "log format: json (one event per line) or text"),
     )
+
+
+@dataclass(frozen=True)
+class ContractSettings:
+    schemas_dir: Path | None = field(
+        default=None,
+        metadata=_setting(
+            "PAGEWIRE_SCHEMAS_DIR",
+            "the topic catalog and JSON Schemas (empty: schemas/ of this checkout); set where the package "
+            "is installed without the repository, as in the container image",
+        ),
+    )

@@ -16,16 +16,10 @@ from services.domain.articles.taxonomy import Labels
 from services.domain.decimals import decimal_text
 from services.domain.errors import SchemaError
 from services.domain.instants import format_instant, parse_instant, seconds
+from services.domain.schema_ids import ALERT, ARTICLE, RATE_DELTA, SNAPSHOT_SUMMARY, STALENESS, TICKER_ROW
 from services.domain.ticker.deltas import RateDelta, RateReading, WindowMove
 from services.domain.ticker.rows import TickerObservation
 from services.domain.ticker.staleness import Liveness, StalenessEvent
-
-TICKER_ROW = "pagewire.ticker_row/1"
-RATE_DELTA = "pagewire.rate_delta/1"
-STALENESS = "pagewire.staleness/1"
-ARTICLE = "pagewire.article/1"
-SNAPSHOT_SUMMARY = "pagewire.snapshot_summary/1"
-ALERT = "pagewire.alert/1"
 
 
 def ticker_row_message(row: TickerObservation) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from services.common.settings import Settings, package_version
 from services.domain.errors import BrokerError, ConfigError
 from services.domain.instants import format_instant
 from services.domain.page.snapshot import Snapshot
+from services.domain.schema_ids import SNAPSHOT
 from services.domain.sources.content import envelope_fits
 
 log = logging.getLogger(__name__)
@@ -24,7 +25,7 @@ log = logging.getLogger(__name__)
 def provenance_headers(snapshot: Snapshot) -> list[tuple[str, bytes]]:
     """Kafka headers that let a reader route or trace a snapshot without decoding its value."""
     return [
-        ("pagewire-schema", b"pagewire.snapshot/1"),
+        ("pagewire-schema", SNAPSHOT.encode()),
         ("pagewire-source-url", snapshot.source_url.encode()),
         ("pagewire-snapshot-id", snapshot.snapshot_id.encode()),
         ("pagewire-fetched-at", format_instant(snapshot.fetched_at).encode()),

@@ -12,17 +12,6 @@ from services.common.metrics import END_TO_END_SECONDS
 from services.domain.articles.taxonomy import Labels, Taxonomy
 from services.domain.errors import ConfigError
 
-#: the public topics the worker writes, by catalog name
-OUTPUT_TOPICS = (
-    "snapshots.parsed",
-    "ticker.rows",
-    "rates.deltas",
-    "ticker.staleness",
-    "articles",
-    "articles.unclassified",
-    "alerts",
-    "deadletter",
-)
 _FAMILIES = ("countries", "subjects")
 
 
@@ -49,12 +38,10 @@ class Outputs:
     """The catalog's public outputs of one agent, queued by catalog name, plus article label routing."""
 
     def __init__(self, catalog: Catalog, taxonomy: Taxonomy) -> None:
-        names = list(OUTPUT_TOPICS)
-        self._label_topics: dict[tuple[str, str], str] = {}
-        for family in _FAMILIES:
-            for slug, spec in catalog.family(family).items():
-                self._label_topics[(family, slug)] = spec.name
-                names.append(spec.name)
+        names = catalog.written_by("worker")
+        self._label_topics = {
+            (family, slug): spec.name for family in _FAMILIES for slug, spec in catalog.family(family).items()
+        }
         _check_labels(taxonomy, self._label_topics)
         self._topics = {name: catalog.name(name) for name in names}
         # one histogram child per topic, looked up once rather than per message

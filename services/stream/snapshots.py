@@ -31,8 +31,8 @@ from services.domain.messages import (
 )
 from services.domain.page.parse import parse_page
 from services.domain.page.reading import read_snapshot
-from services.domain.page.snapshot import SCHEMA as SNAPSHOT
 from services.domain.page.snapshot import Snapshot, snapshot_from_envelope
+from services.domain.schema_ids import SNAPSHOT
 from services.domain.ticker.dedupe import ObservationKind, observe_ticker
 from services.domain.ticker.rows import TickerObservation
 from services.domain.ticker.rules import StreamRules

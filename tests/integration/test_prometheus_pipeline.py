@@ -7,7 +7,6 @@ import orjson
 
 from services.common.catalog import load_catalog
 from services.common.settings import Settings
-from services.sinks.storage.sink import STORED_TOPICS
 from tests.support.observed_stack import (
     WEBHOOK_PATH,
     WEBHOOK_SECRET,
@@ -20,6 +19,9 @@ from tests.support.observed_stack import (
 from tests.support.page_server import CHANGED, FIRST, etag_then_304_then_changed, page_server
 from tests.support.prometheus import PrometheusFactory, PrometheusServer
 from tests.support.receiver import receiver
+
+#: the topics the storage sink stores, from the catalog
+STORED_TOPICS = load_catalog().stored
 
 SITE = "timesca.com"
 PAIRS = ("KGS/USD", "KZT/USD", "TJS/USD", "UZS/USD", "TMT/USD")

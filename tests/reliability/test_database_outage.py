@@ -9,14 +9,17 @@ import orjson
 import pytest
 
 from services.common import codec
+from services.common.catalog import load_catalog
 from services.common.settings import Settings
-from services.sinks.storage.sink import STORED_TOPICS
 from tests.reliability.conftest import Figures
 from tests.reliability.runs import FaultPoint, run_replay
 from tests.support.consumer_groups import behind, committed
 from tests.support.pipeline import Pipeline
 from tests.support.replay import build_replay
 from tests.support.storage import by_key
+
+#: the topics the storage sink stores, from the catalog
+STORED_TOPICS = load_catalog().stored
 
 OUTAGE_SECONDS = 8.0
 REPLAY_SEED = 5

@@ -13,7 +13,6 @@ from services.common.kafka import ensure_topics, read_to_end
 from services.common.settings import Settings
 from services.sinks.storage.connect import open_database
 from services.sinks.storage.database import Database
-from services.sinks.storage.sink import STORED_TOPICS
 from tests.support.alert_sink import FAST, write_destinations
 from tests.support.consumer_groups import wait_caught_up
 from tests.support.databases import Target
@@ -21,6 +20,9 @@ from tests.support.processes import PagewireProcess
 from tests.support.receiver import Receiver
 from tests.support.storage import dump, stored_messages
 from tests.support.worker import Worker
+
+#: the topics the storage sink stores, from the catalog
+STORED_TOPICS = load_catalog().stored
 
 _Read = TypeVar("_Read")
 WEBHOOK_PATH = "/hooks/ops-token-7f3a"

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from services.common import codec
 from services.domain.errors import SchemaError
 from services.domain.instants import parse_instant
-from services.domain.page.snapshot import SCHEMA, Snapshot, snapshot_from_envelope
+from services.domain.page.snapshot import Snapshot, snapshot_from_envelope
+from services.domain.schema_ids import SNAPSHOT
 from tests.conftest import SEED
 
 QUICKLY = settings(max_examples=300, deadline=timedelta(milliseconds=500))
@@ -47,7 +48,7 @@ json_values = st.recursive(
 def read(raw: bytes | None) -> None:
     """What the worker's decode stage does with a snapshots.raw value."""
     try:
-        assert isinstance(snapshot_from_envelope(codec.decode(raw, SCHEMA)), Snapshot)
+        assert isinstance(snapshot_from_envelope(codec.decode(raw, SNAPSHOT)), Snapshot)
     except SchemaError as error:
         assert error.reason in REASONS, error.reason
 
@@ -129,5 +130,5 @@ def test_raw_json_values_the_generators_cannot_write_are_refused_with_their_reas
         f'"{field}":'.encode() + orjson.dumps(message[field]), f'"{field}":{text}'.encode()
     )
     with pytest.raises(SchemaError) as refused:
-        snapshot_from_envelope(codec.decode(raw, SCHEMA))
+        snapshot_from_envelope(codec.decode(raw, SNAPSHOT))
     assert refused.value.reason == reason

@@ -9,8 +9,7 @@ from typing import Any
 
 from services.domain.errors import SchemaError
 from services.domain.instants import format_instant, parse_instant
-
-SCHEMA = "pagewire.snapshot/1"
+from services.domain.schema_ids import SNAPSHOT
 
 
 @dataclass(frozen=True)
@@ -31,7 +30,7 @@ class Snapshot:
 
     def to_envelope(self) -> dict[str, Any]:
         return {
-            "schema": SCHEMA,
+            "schema": SNAPSHOT,
             "snapshot_id": self.snapshot_id,
             "source_url": self.source_url,
             "site": self.site,

@@ -6,8 +6,8 @@ from typing import Any, Final, Literal
 from services.domain.alerts.alert import Alert
 from services.domain.alerts.chat import Kind
 from services.domain.instants import format_instant
+from services.domain.schema_ids import ALERT_DELIVERY
 
-DELIVERY_SCHEMA: Final = "pagewire.alert_delivery/1"
 STAGE: Final = "deliver"
 
 DeliveryOutcome = Literal["delivered", "dead_lettered", "filtered"]
@@ -26,7 +26,7 @@ def delivery_message(
 ) -> dict[str, Any]:
     """A pagewire.alert_delivery/1 for one alert and one destination."""
     return {
-        "schema": DELIVERY_SCHEMA,
+        "schema": ALERT_DELIVERY,
         "alert_id": alert.alert_id,
         "destination": destination,
         "kind": kind,

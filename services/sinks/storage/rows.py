@@ -6,6 +6,7 @@ from typing import Any
 
 import orjson
 
+from services.domain import schema_ids
 from services.domain.errors import SchemaError
 from services.domain.instants import parse_instant
 from services.sinks.storage.tables import (
@@ -99,15 +100,15 @@ def _article(message: Mapping[str, Any]) -> list[tuple[Table, Row]]:
 
 
 _MAPPERS: dict[str, Callable[[Mapping[str, Any]], list[tuple[Table, Row]]]] = {
-    "pagewire.ticker_row/1": lambda m: [(TICKER_ROWS, _row(TICKER_ROWS, m))],
-    "pagewire.rate_delta/1": lambda m: [(RATE_DELTAS, _row(RATE_DELTAS, m))],
-    "pagewire.staleness/1": lambda m: [(STALENESS_EVENTS, _row(STALENESS_EVENTS, m))],
-    "pagewire.article/1": _article,
-    "pagewire.snapshot_summary/1": lambda m: [
+    schema_ids.TICKER_ROW: lambda m: [(TICKER_ROWS, _row(TICKER_ROWS, m))],
+    schema_ids.RATE_DELTA: lambda m: [(RATE_DELTAS, _row(RATE_DELTAS, m))],
+    schema_ids.STALENESS: lambda m: [(STALENESS_EVENTS, _row(STALENESS_EVENTS, m))],
+    schema_ids.ARTICLE: _article,
+    schema_ids.SNAPSHOT_SUMMARY: lambda m: [
         (SNAPSHOTS, _row(SNAPSHOTS, m, {"ticker_row_count": "ticker_rows", "article_count": "articles"}))
     ],
-    "pagewire.alert/1": lambda m: [(ALERTS, _row(ALERTS, m, {"time_window": "window"}))],
-    "pagewire.alert_delivery/1": lambda m: [(ALERT_DELIVERIES, _row(ALERT_DELIVERIES, m))],
+    schema_ids.ALERT: lambda m: [(ALERTS, _row(ALERTS, m, {"time_window": "window"}))],
+    schema_ids.ALERT_DELIVERY: lambda m: [(ALERT_DELIVERIES, _row(ALERT_DELIVERIES, m))],
 }
 STORED_SCHEMAS = frozenset(_MAPPERS)
 

@@ -11,8 +11,10 @@ from services.common.kafka import ensure_topics
 from services.common.settings import Settings
 from services.sinks.storage.connect import open_database
 from services.sinks.storage.database import Database
-from services.sinks.storage.sink import STORED_TOPICS
 from tests.support.databases import Target, postgres_target, sqlite_target
+
+#: the topics the storage sink stores, from the catalog
+STORED_TOPICS = load_catalog().stored
 
 __all__ = ["Target"]
 

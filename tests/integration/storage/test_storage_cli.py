@@ -13,11 +13,13 @@ import orjson
 
 from services.common.catalog import load_catalog
 from services.common.settings import Settings
-from services.sinks.storage.sink import STORED_TOPICS
 from tests.conftest import REPO
 from tests.integration.storage.conftest import Target
 from tests.support.consumer_groups import wait_caught_up
 from tests.support.storage import SNAP_A, SNAP_B, corpus, example, produce
+
+#: the topics the storage sink stores, from the catalog
+STORED_TOPICS = load_catalog().stored
 
 PAGEWIRE = Path(sys.executable).parent / "pagewire"
 

@@ -17,11 +17,14 @@ from services.common.metrics import DEADLETTERED, MESSAGES_CONSUMED
 from services.common.settings import Settings
 from services.sinks.storage.connect import open_database
 from services.sinks.storage.migrate import migrate
-from services.sinks.storage.sink import STORED_TOPICS, StorageSink
+from services.sinks.storage.sink import StorageSink
 from tests.integration.storage.conftest import Target
 from tests.support.consumer_groups import behind, rewind, wait_caught_up
 from tests.support.kafka import read_topic, send
 from tests.support.storage import by_key, corpus, dump, example, produce, stored_messages, ticker_row
+
+#: the topics the storage sink stores, from the catalog
+STORED_TOPICS = load_catalog().stored
 
 
 @asynccontextmanager
