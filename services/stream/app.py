@@ -52,7 +52,9 @@ def make_app(settings: Settings, **overrides: Any) -> faust.App:
     options.update(overrides)
     app = faust.App(prefix + settings.worker.app_id, **options)
     # Faust makes its producer (changelogs and every output) from the app's transport
-    app.transport = IdempotentTransport(app.conf.broker_consumer, app)
+    app.transport = IdempotentTransport(
+        app.conf.broker_consumer, app
+    )  # Faust internal: tests/contract/test_faust_internals.py
     return app
 
 
@@ -66,10 +68,10 @@ class IdempotentProducer(faust_aiokafka.Producer):
 
     before_flush: Callable[[], Awaitable[None]] | None = None
 
-    def _settings_extra(self) -> Mapping[str, Any]:
+    def _settings_extra(self) -> Mapping[str, Any]:  # Faust internal: tests/contract/test_faust_internals.py
         return {**super()._settings_extra(), "enable_idempotence": True}
 
-    async def flush(self) -> None:
+    async def flush(self) -> None:  # Faust internal: tests/contract/test_faust_internals.py
         if self.before_flush is not None:
             await self.before_flush()
         await super().flush()
@@ -84,7 +86,7 @@ def run_before_flush(app: faust.App, barrier: Callable[[], Awaitable[None]]) -> 
 
 
 class IdempotentTransport(faust_aiokafka.Transport):
-    Producer = IdempotentProducer
+    Producer = IdempotentProducer  # Faust internal: tests/contract/test_faust_internals.py
 
 
 def catalog_for(settings: Settings) -> Catalog:

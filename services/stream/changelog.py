@@ -64,6 +64,7 @@ class DeferredChangelog:
 
     def table(self, app: faust.App, name: str, **options: Any) -> "HeldTable":
         """A Faust table (as app.Table makes it) read and written through this queue."""
+        # Faust internal: tests/contract/test_faust_internals.py (a table made and registered by hand)
         created = _ChangelogTable(app, name=name, beacon=app.tables.beacon, **options)
         created.read_by = self
         app.tables.add(created)
@@ -188,7 +189,9 @@ class HeldTable:
 
     def _change(self, key: Any, value: Any) -> None:
         # the partition of the event being processed, taken now rather than when the change is released
-        partition = self.table.partition_for_key(key)
+        partition = self.table.partition_for_key(
+            key
+        )  # Faust internal: tests/contract/test_faust_internals.py
         if partition is None:  # only a table with use_partitioner, which these never are
             raise TypeError(f"table {self.table.name} has no partition for {key!r}")
         self._pending[key] = self._queue.hold(self, partition, key, value)
@@ -206,6 +209,7 @@ class HeldTable:
         """The record on the changelog, through the app's producer (as the outputs go: a Faust topic's send
         costs more than the record); a None value goes out as a tombstone."""
         message = record.message
+        # Faust internal: tests/contract/test_faust_internals.py (send takes its arguments positionally)
         sent = await self.table.app.producer.send(
             message.tp.topic, message.key, message.value, message.partition, None, None
         )
@@ -216,10 +220,13 @@ class HeldTable:
         recovery would (RocksDB also records the offsets), but those of a partition that moved away
         meanwhile; the recovery of its next owner reads them from the changelog."""
         table = self.table
-        actives = table.app.assignor.assigned_actives()
+        actives = (
+            table.app.assignor.assigned_actives()
+        )  # Faust internal: tests/contract/test_faust_internals.py
         # the fields of faust.Event that stores read, nothing more (tests/unit/test_stream_changelog.py)
         batch: list[Any] = [record for _, record in records if record.message.tp in actives]
         if batch:
+            # Faust internal: tests/contract/test_faust_internals.py (the store API recovery uses)
             table.data.apply_changelog_batch(batch, to_key=table._to_key, to_value=table._to_value)
         for change, _ in records:
             if self._pending.get(change.key) is change:
@@ -252,6 +259,8 @@ class _ChangelogTable(faust.Table[Any, Any]):
 
     read_by: DeferredChangelog
 
-    async def on_changelog_event(self, event: Any) -> None:
+    async def on_changelog_event(
+        self, event: Any
+    ) -> None:  # Faust internal: tests/contract/test_faust_internals.py
         self.read_by.records_read += 1
         await super().on_changelog_event(event)

@@ -91,6 +91,7 @@ def build_topology(settings: Settings, **app_overrides: Any) -> Topology:
             await send_outputs(app.producer, stages.tick_outputs, changelog)
 
     async def send_ticks() -> None:
+        # Faust internal: tests/contract/test_faust_internals.py (assigned_actives)
         for partition in sorted(tp.partition for tp in app.assignor.assigned_actives() if tp.topic == ticks):
             tick_topic.send_soon(key=b"tick", value=b"", partition=partition)
 

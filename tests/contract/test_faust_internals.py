@@ -1,0 +1,70 @@
+"""The faust-streaming internals pagewire relies on, exactly: an upgrade that changes one fails here, loudly.
+
+pyproject.toml pins faust-streaming to the version these pass on. Each use in services/stream carries a
+comment pointing here; tests/unit/test_stream_changelog.py and test_stream_app.py check their behaviour
+over the real memory and RocksDB stores and the real producer class.
+"""
+
+import inspect
+from importlib.metadata import version
+
+import faust
+from faust.assignor import PartitionAssignor
+from faust.stores import memory, rocksdb
+from faust.tables.manager import TableManager
+from faust.transport.drivers import aiokafka as faust_aiokafka
+
+PINNED = "0.15.3"
+
+
+def parameters(function: object) -> list[str]:
+    return list(inspect.signature(function).parameters)  # type: ignore[arg-type]
+
+
+def test_the_installed_faust_is_the_pinned_one() -> None:
+    assert version("faust-streaming") == PINNED
+
+
+def test_the_producer_hooks_of_the_idempotent_transport() -> None:
+    # services/stream/app.py: IdempotentTransport.Producer, IdempotentProducer._settings_extra and flush
+    assert faust_aiokafka.Transport.Producer is faust_aiokafka.Producer
+    assert parameters(faust_aiokafka.Producer._settings_extra) == ["self"]
+    assert parameters(faust_aiokafka.Producer.flush) == ["self"]
+
+
+def test_the_producer_send_takes_its_arguments_in_this_order() -> None:
+    # services/stream/outputs.py (Outputs.send_queued) and changelog.py (HeldTable.send) call it positionally
+    assert parameters(faust_aiokafka.Producer.send)[:7] == [
+        "self",
+        "topic",
+        "key",
+        "value",
+        "partition",
+        "timestamp",
+        "headers",
+    ]
+
+
+def test_the_table_internals_the_held_changelog_uses() -> None:
+    # services/stream/changelog.py: a faust.Table subclass made by hand and registered with the app
+    assert {"beacon", "add"} <= set(dir(TableManager))
+    assert parameters(faust.Table.on_changelog_event) == ["self", "event"]
+    assert parameters(faust.Table.partition_for_key) == ["self", "key"]
+    assert parameters(faust.Table._to_key) == ["self", "k"]
+    assert parameters(faust.Table._to_value) == ["self", "v"]
+    assert {"changelog_topic", "data"} <= set(dir(faust.Table))
+
+
+def test_the_stores_apply_a_changelog_batch_reading_only_what_a_held_record_carries() -> None:
+    # services/stream/changelog.py: HeldTable.acknowledged hands ChangelogRecords to apply_changelog_batch
+    for store in (memory.Store, rocksdb.Store):
+        assert parameters(store.apply_changelog_batch) == ["self", "batch", "to_key", "to_value"]
+    source = inspect.getsource(rocksdb.Store.apply_changelog_batch)
+    assert "event.message.tp, event.message.offset" in source
+
+
+def test_the_assignor_and_worker_attributes() -> None:
+    # services/stream/changelog.py and topology.py: the partitions this worker owns
+    assert parameters(PartitionAssignor.assigned_actives) == ["self"]
+    # services/stream/runtime.py: the terminal spinner is switched off on the worker
+    assert "spinner" in faust.Worker.__annotations__
