@@ -54,7 +54,7 @@ def make_app(settings: Settings, **overrides: Any) -> faust.App:
     # Faust makes its producer (changelogs and every output) from the app's transport
     app.transport = IdempotentTransport(
         app.conf.broker_consumer, app
-    )  # Faust internal: tests/contract/test_faust_internals.py
+    )  # Faust internal, see test_faust_internals
     return app
 
 
@@ -68,10 +68,10 @@ class IdempotentProducer(faust_aiokafka.Producer):
 
     before_flush: Callable[[], Awaitable[None]] | None = None
 
-    def _settings_extra(self) -> Mapping[str, Any]:  # Faust internal: tests/contract/test_faust_internals.py
+    def _settings_extra(self) -> Mapping[str, Any]:  # Faust internal, see test_faust_internals
         return {**super()._settings_extra(), "enable_idempotence": True}
 
-    async def flush(self) -> None:  # Faust internal: tests/contract/test_faust_internals.py
+    async def flush(self) -> None:  # Faust internal, see test_faust_internals
         if self.before_flush is not None:
             await self.before_flush()
         await super().flush()
@@ -86,7 +86,7 @@ def run_before_flush(app: faust.App, barrier: Callable[[], Awaitable[None]]) -> 
 
 
 class IdempotentTransport(faust_aiokafka.Transport):
-    Producer = IdempotentProducer  # Faust internal: tests/contract/test_faust_internals.py
+    Producer = IdempotentProducer  # Faust internal, see test_faust_internals
 
 
 def catalog_for(settings: Settings) -> Catalog:

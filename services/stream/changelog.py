@@ -189,9 +189,7 @@ class HeldTable:
 
     def _change(self, key: Any, value: Any) -> None:
         # the partition of the event being processed, taken now rather than when the change is released
-        partition = self.table.partition_for_key(
-            key
-        )  # Faust internal: tests/contract/test_faust_internals.py
+        partition = self.table.partition_for_key(key)  # Faust internal, see test_faust_internals
         if partition is None:  # only a table with use_partitioner, which these never are
             raise TypeError(f"table {self.table.name} has no partition for {key!r}")
         self._pending[key] = self._queue.hold(self, partition, key, value)
@@ -220,9 +218,7 @@ class HeldTable:
         recovery would (RocksDB also records the offsets), but those of a partition that moved away
         meanwhile; the recovery of its next owner reads them from the changelog."""
         table = self.table
-        actives = (
-            table.app.assignor.assigned_actives()
-        )  # Faust internal: tests/contract/test_faust_internals.py
+        actives = table.app.assignor.assigned_actives()  # Faust internal, see test_faust_internals
         # the fields of faust.Event that stores read, nothing more (tests/unit/test_stream_changelog.py)
         batch: list[Any] = [record for _, record in records if record.message.tp in actives]
         if batch:
@@ -259,8 +255,6 @@ class _ChangelogTable(faust.Table[Any, Any]):
 
     read_by: DeferredChangelog
 
-    async def on_changelog_event(
-        self, event: Any
-    ) -> None:  # Faust internal: tests/contract/test_faust_internals.py
+    async def on_changelog_event(self, event: Any) -> None:  # Faust internal, see test_faust_internals
         self.read_by.records_read += 1
         await super().on_changelog_event(event)

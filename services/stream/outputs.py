@@ -85,7 +85,7 @@ class Outputs:
         100 messages, and its flush gives up after a tenth of a second without progress. The key picks
         the partition (the producer's murmur2 partitioner), as a Faust topic's send would.
         """
-        send, topics = producer.send, self._topics  # Faust internal: tests/contract/test_faust_internals.py
+        send, topics = producer.send, self._topics  # Faust internal, see test_faust_internals
         return [await send(topics[name], key, value, None, None, None) for name, key, value in self.take()]
 
     def article_topics(self, labels: Labels) -> list[str]:

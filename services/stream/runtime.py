@@ -50,7 +50,7 @@ def run_worker(settings: Settings) -> NoReturn:
     )
     # Faust's terminal spinner sets the root logger to DEBUG at WARNING and above: every Kafka send
     # would then build a debug record, a tenth of the worker's time
-    worker.spinner = None  # Faust internal: tests/contract/test_faust_internals.py
+    worker.spinner = None  # Faust internal, see test_faust_internals
     try:
         worker.execute_from_commandline()
     except SystemExit as exit_:
