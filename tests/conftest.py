@@ -12,6 +12,8 @@ from services.common.catalog import Catalog, load_catalog
 from services.common.kafka import delete_topics, ensure_topics
 from services.common.settings import Settings
 from services.localkafka.broker import _answers
+from tests.support.alert_sink import private_topics
+from tests.support.receiver import Receiver, receiver
 
 REPO = Path(__file__).resolve().parents[1]
 SEED = REPO / "samples" / "seed.txt"
@@ -94,3 +96,19 @@ async def _delete_prefixed(settings: Settings, prefix: str) -> None:
 @pytest.fixture
 def seed_bytes() -> Iterator[bytes]:
     yield SEED.read_bytes()
+
+
+@pytest.fixture
+async def alert_env(kafka: Settings, test_env: dict[str, str]) -> AsyncIterator[dict[str, str]]:
+    """An alert sink's environment: the real broker, fast retries, alerts/deliveries/deadletter topics of
+    this test only."""
+    async with private_topics(test_env) as private:
+        yield private
+
+
+@pytest.fixture
+async def chat() -> AsyncIterator[Receiver]:
+    """A real local chat receiver on 127.0.0.1 (random port) recording every request; scripts and hangs
+    per path."""
+    async with receiver() as server:
+        yield server

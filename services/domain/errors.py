@@ -31,12 +31,6 @@ class SchemaError(PagewireError):
     reason = "invalid_message"
 
 
-class DeliveryError(PagewireError):
-    """A chat or webhook delivery that failed for good."""
-
-    reason = "delivery_failed"
-
-
 class StorageError(PagewireError):
     """A database write or query that failed."""
 

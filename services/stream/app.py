@@ -6,7 +6,6 @@ from typing import Any
 import faust
 from faust.transport.drivers import aiokafka as faust_aiokafka
 
-from services.common.catalog import Catalog, load_catalog
 from services.common.settings import Settings
 from services.domain.errors import ConfigError
 
@@ -87,10 +86,6 @@ def run_before_flush(app: faust.App, barrier: Callable[[], Awaitable[None]]) -> 
 
 class IdempotentTransport(faust_aiokafka.Transport):
     Producer = IdempotentProducer  # Faust internal, see test_faust_internals
-
-
-def catalog_for(settings: Settings) -> Catalog:
-    return load_catalog(settings.kafka.topic_prefix)
 
 
 def _safe(prefix: str) -> str:

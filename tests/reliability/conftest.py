@@ -2,15 +2,12 @@
 
 import os
 import random
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import pytest
 
-from services.common.settings import Settings
 from tests.reliability.compare import Difference
-from tests.support.alert_sink import private_topics
-from tests.support.receiver import Receiver, receiver
 
 SEED_VARIABLE = "PAGEWIRE_FAULT_SEED"
 
@@ -66,20 +63,6 @@ def fault_seed() -> int:
 def figures() -> Figures:
     FIGURES.touched = True
     return FIGURES
-
-
-@pytest.fixture
-async def alert_env(kafka: Settings, test_env: dict[str, str]) -> AsyncIterator[dict[str, str]]:
-    """An alert sink's environment: fast retries, alerts/deliveries/deadletter topics of this test only."""
-    async with private_topics(test_env) as private:
-        yield private
-
-
-@pytest.fixture
-async def chat() -> AsyncIterator[Receiver]:
-    """A real local chat receiver (random port) recording every request; scripts and hangs per path."""
-    async with receiver() as server:
-        yield server
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

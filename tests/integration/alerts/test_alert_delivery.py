@@ -38,9 +38,9 @@ def url_env(server: Receiver) -> dict[str, str]:
 
 
 async def test_each_kind_gets_its_native_payload_and_the_outcome_is_published(
-    env: dict[str, str], chat: Receiver, tmp_path: Path
+    alert_env: dict[str, str], chat: Receiver, tmp_path: Path
 ) -> None:
-    settings = Settings.load(env)
+    settings = Settings.load(alert_env)
     destinations = {f"to-{kind}": {"kind": kind, "url_env": f"URL_{kind.upper()}"} for kind in PATHS}
     destinations["to-webhook"]["secret_env"] = "SECRET"
     fired = make_alert("kinds", 1, summary=f"KGS/USD moved +1.748252% {INJECTION}")
@@ -103,9 +103,9 @@ def retried(destination: str) -> float:
 
 
 async def test_500s_and_a_429_are_retried_and_retry_after_is_honoured(
-    env: dict[str, str], chat: Receiver, tmp_path: Path
+    alert_env: dict[str, str], chat: Receiver, tmp_path: Path
 ) -> None:
-    settings = Settings.load(env)
+    settings = Settings.load(alert_env)
     path = PATHS["slack"]
     chat.script(path, Reply(500), Reply(503), Reply(429, {"Retry-After": "2"}, b"rate_limited"))
     before = retried("flaky")
@@ -126,9 +126,9 @@ async def test_500s_and_a_429_are_retried_and_retry_after_is_honoured(
 
 
 async def test_filters_by_severity_and_pair_and_says_why(
-    env: dict[str, str], chat: Receiver, tmp_path: Path
+    alert_env: dict[str, str], chat: Receiver, tmp_path: Path
 ) -> None:
-    settings = Settings.load(env)
+    settings = Settings.load(alert_env)
     picky = {"kind": "slack", "url_env": "URL_SLACK", "min_severity": "warning", "pairs": ["KGS/*"]}
     everything = {"kind": "mattermost", "url_env": "URL_MATTERMOST"}
 
@@ -170,9 +170,9 @@ async def test_filters_by_severity_and_pair_and_says_why(
 
 
 async def test_alerts_of_the_real_rule_engine_reach_a_webhook_unchanged_and_in_order(
-    env: dict[str, str], chat: Receiver, tmp_path: Path
+    alert_env: dict[str, str], chat: Receiver, tmp_path: Path
 ) -> None:
-    settings = Settings.load(env)
+    settings = Settings.load(alert_env)
     stale_rule = rules({"name": "stale", "metric": "staleness", "threshold": "0", "severity": "critical"})
     went_stale = evaluate(stale_rule, stale_event(1, "2025-02-19T12:00:05Z", "stale", 21605), {})
     recovered = stale_event(2, "2025-02-19T13:00:00Z", "recovered", 25200)

@@ -34,11 +34,11 @@ class SinkProcess:
 
 
 def process_env(
-    env: dict[str, str], destinations: Path, urls: dict[str, str], **extra: str
+    alert_env: dict[str, str], destinations: Path, urls: dict[str, str], **extra: str
 ) -> dict[str, str]:
     return {
         **os.environ,
-        **env,
+        **alert_env,
         **urls,
         "PAGEWIRE_ALERT_DESTINATIONS": str(destinations),
         "PAGEWIRE_OBSERVE_HOST": "127.0.0.1",
@@ -75,14 +75,14 @@ async def finish(sink: SinkProcess, signum: signal.Signals) -> int:
 
 
 async def test_sigkill_mid_delivery_resends_only_the_alert_in_flight_with_its_idempotency_key(
-    env: dict[str, str], chat: Receiver, tmp_path: Path
+    alert_env: dict[str, str], chat: Receiver, tmp_path: Path
 ) -> None:
-    settings = Settings.load(env)
+    settings = Settings.load(alert_env)
     destinations = write_destinations(
         tmp_path, {"partner": {"kind": "webhook", "url_env": "PARTNER_URL", "secret_env": "PARTNER_SECRET"}}
     )
     urls = {"PARTNER_URL": chat.url(PARTNER), "PARTNER_SECRET": SECRET}
-    full_env = process_env(env, destinations, urls, PAGEWIRE_ALERT_SINK_TIMEOUT="30")
+    full_env = process_env(alert_env, destinations, urls, PAGEWIRE_ALERT_SINK_TIMEOUT="30")
     alerts = [make_alert("crash", n) for n in range(5)]
     ids = [alert["alert_id"] for alert in alerts]
     chat.script(PARTNER, Reply(), Reply(), HANG)  # the third alert is in flight when the sink dies
@@ -111,9 +111,9 @@ async def test_sigkill_mid_delivery_resends_only_the_alert_in_flight_with_its_id
 
 
 async def test_urls_and_secrets_never_reach_logs_metrics_or_topics(
-    env: dict[str, str], chat: Receiver, tmp_path: Path
+    alert_env: dict[str, str], chat: Receiver, tmp_path: Path
 ) -> None:
-    settings = Settings.load(env)
+    settings = Settings.load(alert_env)
     destinations = write_destinations(
         tmp_path,
         {
@@ -123,7 +123,7 @@ async def test_urls_and_secrets_never_reach_logs_metrics_or_topics(
     )
     unreachable = f"http://127.0.0.1:{unused_port()}/services/T9/B9/{UNREACHABLE_TOKEN}"
     urls = {"PARTNER_URL": chat.url(PARTNER), "PARTNER_SECRET": SECRET, "SLACK_URL": unreachable}
-    full_env = process_env(env, destinations, urls, PAGEWIRE_LOG_LEVEL="DEBUG")
+    full_env = process_env(alert_env, destinations, urls, PAGEWIRE_LOG_LEVEL="DEBUG")
     chat.script(PARTNER, Reply(500, body=b"oops"), Reply(429, {"Retry-After": "1"}))
     alerts = [make_alert("secrets", n) for n in range(2)]
     await publish(settings, alerts)
@@ -147,7 +147,7 @@ async def test_urls_and_secrets_never_reach_logs_metrics_or_topics(
     assert 'pagewire_deliveries_total{destination="partner",outcome="retried"} 2.0' in metrics
     assert 'pagewire_deliveries_total{destination="unreachable",outcome="dead_lettered"} 2.0' in metrics
     assert 'pagewire_deadlettered_total{reason="deadline_exceeded",stage="deliver"} 2.0' in metrics
-    alerts_topic = f'topic="{env["PAGEWIRE_TOPIC_PREFIX"]}alerts"'
+    alerts_topic = f'topic="{alert_env["PAGEWIRE_TOPIC_PREFIX"]}alerts"'
     lags = [line for line in metrics.splitlines() if line.startswith("pagewire_consumer_lag_messages{")]
     assert len(lags) == 6 and all(alerts_topic in line and line.endswith(" 0.0") for line in lags)
     assert ready.json()["conditions"] == {
