@@ -1,5 +1,6 @@
 """Helpers for the deploy/ checks: the metric names pagewire exposes, names used in PromQL, and promtool."""
 
+import os
 import re
 import shutil
 import subprocess
@@ -50,10 +51,18 @@ def load_yaml(path: Path) -> Any:
     return yaml.safe_load(path.read_text())
 
 
+#: set by scripts/test (the README's test command, which CI runs) once it has installed promtool
+NEED_PROMTOOL = "PAGEWIRE_TESTS_NEED_PROMTOOL"
+
+
 def promtool() -> str:
+    """promtool's path. Without one, the fast loop skips these checks with the reason; the README's test
+    command installs Debian's prometheus package and sets NEED_PROMTOOL, so there they always run."""
     found = shutil.which("promtool")
     if found is None:
-        pytest.fail("no promtool: run scripts/test (installs Debian's prometheus package)", pytrace=False)
+        if os.environ.get(NEED_PROMTOOL) == "1":
+            pytest.fail("no promtool, though scripts/test installs the prometheus package", pytrace=False)
+        pytest.skip("no promtool on this machine: scripts/test installs it and runs the deploy/ checks")
     return found
 
 
