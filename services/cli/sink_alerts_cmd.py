@@ -5,6 +5,7 @@ from pathlib import Path
 
 import click
 
+from services.cli.signals import run_until_signalled
 from services.common.logging import configure_logging
 from services.common.observe import serve_observability
 from services.common.settings import Settings
@@ -55,9 +56,6 @@ def command(settings: Settings, destinations_file: Path | None, check: bool) -> 
 
 
 def _run(settings: Settings, sink: AlertSink) -> None:
-    # imported here: sink_cmd registers this command, so a module-level import would be circular
-    from services.cli.sink_cmd import run_until_signalled
-
     async def serve_and_deliver() -> None:
         port = settings.observability.alert_sink_port
         async with serve_observability(settings.observability, port, ready=sink.readiness):

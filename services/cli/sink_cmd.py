@@ -1,13 +1,11 @@
 """`pagewire sink storage` and its siblings: long-running consumers writing pagewire's topics elsewhere."""
 
-import asyncio
 import logging
-import signal
-from collections.abc import Awaitable, Callable
 
 import click
 
 from services.cli import sink_alerts_cmd
+from services.cli.signals import run_until_signalled
 from services.common.logging import configure_logging
 from services.common.observe import serve_observability
 from services.common.settings import Settings
@@ -50,22 +48,6 @@ def storage(settings: Settings) -> None:
     except PagewireError as exc:
         raise click.ClickException(str(exc)) from exc
     log.info("storage sink stopped")
-
-
-def run_until_signalled(run: Callable[[], Awaitable[None]], stop: Callable[[], None]) -> None:
-    """Run a sink on a fresh event loop; SIGTERM and SIGINT ask it to stop after the batch in hand."""
-
-    async def main() -> None:
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, stop)
-        try:
-            await run()
-        finally:
-            for signum in (signal.SIGINT, signal.SIGTERM):
-                loop.remove_signal_handler(signum)
-
-    asyncio.run(main())
 
 
 command.add_command(sink_alerts_cmd.command)

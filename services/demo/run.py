@@ -8,7 +8,6 @@ import signal
 import sys
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
@@ -17,6 +16,7 @@ from services.common.catalog import Catalog, load_catalog
 from services.common.kafka import admin, ensure_topics
 from services.common.paths import REPO_ROOT
 from services.common.settings import Settings
+from services.demo.plan import plan
 from services.demo.receiver import Receiver, chat_receiver
 from services.demo.show import show_results
 from services.producer.runner import replay_files
@@ -36,37 +36,6 @@ destinations:
     url_env: PAGEWIRE_DEMO_WEBHOOK_URL
     secret_env: PAGEWIRE_DEMO_WEBHOOK_SECRET
 """
-
-
-@dataclass(frozen=True)
-class DemoPlan:
-    """Everything the demo's processes share: their environment and where their files go."""
-
-    workdir: Path
-    env: dict[str, str]
-
-    @property
-    def settings(self) -> Settings:
-        return Settings.load(self.env)
-
-
-def plan(settings: Settings, prefix: str) -> DemoPlan:
-    workdir = settings.local_kafka.home / "demo"
-    env = {
-        "PAGEWIRE_KAFKA_BOOTSTRAP": settings.kafka.bootstrap,
-        "PAGEWIRE_TOPIC_PREFIX": prefix,
-        "PAGEWIRE_HOME": str(settings.local_kafka.home),
-        "PAGEWIRE_DATABASE_URL": f"sqlite:///{workdir / 'pagewire.db'}",
-        "PAGEWIRE_WORKER_STORE": "memory",
-        "PAGEWIRE_STATE_DIR": str(workdir / "state"),
-        "PAGEWIRE_ALERT_DESTINATIONS": str(workdir / "destinations.yaml"),
-        "PAGEWIRE_OBSERVE_HOST": "127.0.0.1",
-        "PAGEWIRE_OBSERVE_WORKER_PORT": "0",
-        "PAGEWIRE_OBSERVE_STORAGE_SINK_PORT": "0",
-        "PAGEWIRE_OBSERVE_ALERT_SINK_PORT": "0",
-        "PAGEWIRE_LOG_LEVEL": "WARNING",
-    }
-    return DemoPlan(workdir, env)
 
 
 async def run_demo(settings: Settings, console: Console, prefix: str = PREFIX) -> bool:

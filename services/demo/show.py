@@ -4,7 +4,7 @@ import asyncio
 import html
 import os
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 from rich.console import Console
@@ -14,10 +14,8 @@ from services.common.catalog import Catalog
 from services.common.kafka import message_counts, read_to_end
 from services.common.paths import REPO_ROOT
 from services.common.settings import Settings
+from services.demo.plan import DemoPlan
 from services.demo.receiver import Receiver
-
-if TYPE_CHECKING:
-    from services.demo.run import DemoPlan
 
 
 async def topic_sizes(settings: Settings, catalog: Catalog) -> dict[str, int]:
@@ -25,7 +23,7 @@ async def topic_sizes(settings: Settings, catalog: Catalog) -> dict[str, int]:
     return await message_counts(settings.kafka, [catalog.prefix + spec.name for spec in catalog.topics])
 
 
-async def show_results(demo: "DemoPlan", catalog: Catalog, receiver: Receiver, console: Console) -> None:
+async def show_results(demo: DemoPlan, catalog: Catalog, receiver: Receiver, console: Console) -> None:
     settings = demo.settings
     sizes = await topic_sizes(settings, catalog)
     counts = Table(title="messages per topic", title_justify="left")
