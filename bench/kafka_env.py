@@ -13,7 +13,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from services.common.catalog import Catalog, load_catalog
 from services.common.kafka import admin, ensure_topics, producer
 from services.common.settings import Settings
-from services.localkafka.broker import _answers
+from services.localkafka.host import answers
 
 RUN_ID = uuid.uuid4().hex[:8]
 PRELOAD_WINDOW = 2000  # records in flight while preloading: enough to fill batches, bounded in memory
@@ -34,7 +34,7 @@ def part_env(prefix: str, extra: Mapping[str, str] | None = None) -> dict[str, s
 
 
 async def broker_answers(settings: Settings) -> bool:
-    return await _answers(settings.kafka.bootstrap)
+    return await answers(settings.kafka.bootstrap)
 
 
 @asynccontextmanager

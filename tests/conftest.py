@@ -11,7 +11,7 @@ import pytest
 from services.common.catalog import Catalog, load_catalog
 from services.common.kafka import delete_topics, ensure_topics
 from services.common.settings import Settings
-from services.localkafka.broker import _answers
+from services.localkafka.host import answers
 from tests.support.alert_sink import private_topics
 from tests.support.receiver import Receiver, receiver
 
@@ -65,7 +65,7 @@ def catalog(settings: Settings) -> Catalog:
 @pytest.fixture(scope="session")
 async def kafka(settings: Settings, catalog: Catalog) -> AsyncIterator[Settings]:
     """The real broker with every catalog topic created under this session's prefix; removed afterwards."""
-    if not await _answers(settings.kafka.bootstrap):
+    if not await answers(settings.kafka.bootstrap):
         pytest.fail(
             f"no Kafka broker answers at {settings.kafka.bootstrap}: run the README's test command "
             "(scripts/test), or start one with `pagewire kafka up`",

@@ -17,16 +17,14 @@ from typing import Any, Self
 
 from services.common.secret import Secret
 from services.common.settings_sections import (
-    AlertSinkSettings,
     ContractSettings,
     KafkaSettings,
     LocalKafkaSettings,
     ObservabilitySettings,
-    ProducerSettings,
     StorageSettings,
-    WorkerSettings,
     package_version,
 )
+from services.common.settings_stages import AlertSinkSettings, ProducerSettings, WorkerSettings
 from services.domain.errors import ConfigError
 
 __all__ = [

@@ -5,26 +5,21 @@ data, logs and the pid file live in PAGEWIRE_HOME/kafka. A second `up` needs no 
 """
 
 import asyncio
-import base64
 import contextlib
 import hashlib
 import os
-import re
 import shutil
 import signal
-import socket
 import subprocess
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-
-from aiokafka.admin import AIOKafkaAdminClient
 
 from services.common.paths import REPO_ROOT
 from services.common.settings import LocalKafkaSettings
 from services.domain.errors import BrokerError
+from services.localkafka.host import alive, answers, is_our_broker, kafka_cluster_id, port_open, require_java
 
 POM = REPO_ROOT / "deploy" / "kafka" / "pom.xml"
 LOG4J2 = REPO_ROOT / "deploy" / "kafka" / "log4j2.properties"
@@ -83,12 +78,12 @@ class LocalKafka:
             self._wait_until_answering()
             return current
         for port in (self.settings.port, self.settings.controller_port):
-            if _port_open(port):
+            if port_open(port):
                 raise BrokerError(
                     f"port {port} is in use by another process; stop it or set "
                     "PAGEWIRE_LOCAL_KAFKA_PORT / PAGEWIRE_LOCAL_KAFKA_CONTROLLER_PORT"
                 )
-        java = _require_java()
+        java = require_java()
         self._ensure_jars()
         self._write_properties()
         if not (self.data / "meta.properties").exists():
@@ -210,9 +205,9 @@ class LocalKafka:
     def _wait_until_answering(self, pid: int | None = None) -> None:
         deadline = time.monotonic() + self.settings.start_timeout_seconds
         while time.monotonic() < deadline:
-            if pid is not None and not _alive(pid):
+            if pid is not None and not alive(pid):
                 raise BrokerError(f"the broker exited during start-up; see {self.logs / 'server.log'}")
-            if _port_open(self.settings.port) and asyncio.run(_answers(self.bootstrap)):
+            if port_open(self.settings.port) and asyncio.run(answers(self.bootstrap)):
                 return
             time.sleep(0.5)
         raise BrokerError(
@@ -225,84 +220,19 @@ class LocalKafka:
             pid = int(self.pid_file.read_text().strip())
         except (FileNotFoundError, ValueError):
             return None
-        return pid if _is_our_broker(pid, self.properties) else None
+        return pid if is_our_broker(pid, self.properties, MAIN_CLASS) else None
 
     def _stop_pid(self, pid: int, timeout: float = 60.0) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGTERM)  # the broker's controlled shutdown
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and _alive(pid):
+        while time.monotonic() < deadline and alive(pid):
             time.sleep(0.2)
-        if _alive(pid):
+        if alive(pid):
             os.kill(pid, signal.SIGKILL)
-            while _alive(pid):
+            while alive(pid):
                 time.sleep(0.1)
         if self._process is not None and self._process.pid == pid:
             self._process.wait()
             self._process = None
         self.pid_file.unlink(missing_ok=True)
-
-
-def _require_java() -> str:
-    java = shutil.which("java")
-    if java is None:
-        raise BrokerError(
-            "Java 17 or newer is needed to run Kafka; install it "
-            "(Debian/Ubuntu: apt-get install openjdk-17-jre-headless)"
-        )
-    result = subprocess.run([java, "-version"], capture_output=True, text=True, check=False)  # noqa: S603
-    match = re.search(r'version "(\d+)', result.stderr + result.stdout)
-    if not match or int(match.group(1)) < 17:
-        raise BrokerError(f"Kafka 4 needs Java 17 or newer; {java} reports: {result.stderr.strip()[:200]}")
-    return java
-
-
-def kafka_cluster_id(random_bytes: Callable[[int], bytes] = os.urandom) -> str:
-    """A new cluster id as Kafka makes them (Uuid.randomUuid): 16 random bytes in URL-safe base64 without
-    padding, drawn again while the text starts with '-', which kafka-storage would read as an option."""
-    while True:
-        text = base64.urlsafe_b64encode(random_bytes(16)).decode().rstrip("=")
-        if not text.startswith("-"):
-            return text
-
-
-def _port_open(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.settimeout(0.5)
-        return probe.connect_ex(("127.0.0.1", port)) == 0
-
-
-async def _answers(bootstrap: str) -> bool:
-    """True when the broker answers a metadata request, not just a TCP connect."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
-    try:
-        await admin.start()
-        await admin.describe_cluster()
-        return True
-    except Exception:
-        return False
-    finally:
-        await admin.close()
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # a zombie child of ours counts as gone
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
-    except (FileNotFoundError, IndexError):
-        return False
-
-
-def _is_our_broker(pid: int, properties: Path) -> bool:
-    """The pid is a live java running kafka.Kafka with this home's server.properties."""
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    except (FileNotFoundError, PermissionError):
-        return False
-    return _alive(pid) and MAIN_CLASS.encode() in cmdline and str(properties).encode() in cmdline

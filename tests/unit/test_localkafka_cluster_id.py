@@ -2,7 +2,7 @@
 
 import base64
 
-from services.localkafka.broker import kafka_cluster_id
+from services.localkafka.host import kafka_cluster_id
 
 
 def test_an_id_starting_with_a_dash_is_drawn_again() -> None:
