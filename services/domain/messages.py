@@ -10,13 +10,21 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
-from services.domain.alerts.alert import Alert, AlertEvent
+from services.domain.alerts.alert import Alert, AlertDelivery, AlertEvent
 from services.domain.articles.revisions import ArticleRevision
 from services.domain.articles.taxonomy import Labels
 from services.domain.decimals import decimal_text
 from services.domain.errors import SchemaError
 from services.domain.instants import format_instant, parse_instant, seconds
-from services.domain.schema_ids import ALERT, ARTICLE, RATE_DELTA, SNAPSHOT_SUMMARY, STALENESS, TICKER_ROW
+from services.domain.schema_ids import (
+    ALERT,
+    ALERT_DELIVERY,
+    ARTICLE,
+    RATE_DELTA,
+    SNAPSHOT_SUMMARY,
+    STALENESS,
+    TICKER_ROW,
+)
 from services.domain.ticker.deltas import RateDelta, RateReading, WindowMove
 from services.domain.ticker.rows import TickerObservation
 from services.domain.ticker.staleness import Liveness, StalenessEvent
@@ -108,6 +116,24 @@ def alert_message(alert: Alert) -> dict[str, Any]:
         "summary": alert.summary,
         "snapshot_id": alert.snapshot_id,
         "event_time": format_instant(alert.event_time),
+    }
+
+
+def alert_delivery_message(delivery: AlertDelivery) -> dict[str, Any]:
+    """How one alert went to one destination (pagewire.alert_delivery/1); key: the alert_id."""
+    alert = delivery.alert
+    return {
+        "schema": ALERT_DELIVERY,
+        "alert_id": alert.alert_id,
+        "destination": delivery.destination,
+        "kind": delivery.kind,
+        "outcome": delivery.outcome,
+        "attempts": delivery.attempts,
+        "status_code": delivery.status_code,
+        "reason": delivery.reason,
+        "snapshot_id": alert.snapshot_id,
+        "event_time": format_instant(alert.event_time),
+        "completed_at": format_instant(delivery.completed_at),
     }
 
 

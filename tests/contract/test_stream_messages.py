@@ -10,9 +10,14 @@ import pytest
 from services.common.codec import decode, encode, validate
 from services.common.paths import schemas_dir
 from services.common.taxonomy_file import load_taxonomy
+from services.domain.alerts.alert import AlertDelivery
 from services.domain.articles.revisions import ArticleSighting, ArticleState, observe_article
 from services.domain.errors import SchemaError
 from services.domain.messages import (
+    alert_delivery_message,
+    alert_event_of,
+    alert_message,
+    alert_of,
     article_message,
     rate_delta_message,
     snapshot_summary_message,
@@ -20,8 +25,10 @@ from services.domain.messages import (
     ticker_row_message,
 )
 from services.domain.ticker.dedupe import check_staleness, observe_ticker
+from services.domain.ticker.deltas import RateDelta
 from services.domain.ticker.rows import TickerObservation
 from services.domain.ticker.rules import StreamRules
+from services.domain.ticker.staleness import StalenessEvent
 from services.stream.outputs import Queued
 from tests.support.stages import Monotonic, handle, raw, seed_page, stages
 from tests.support.stream import at, observation, sighting
@@ -208,3 +215,26 @@ def test_every_revision_of_an_article_is_valid() -> None:
     for message in messages:
         assert decode(encode(message), message["schema"]) == message
     assert [m["revision"] for m in messages] == [1, 2]
+
+
+def test_alerts_deltas_and_staleness_read_back_into_the_domain_give_the_same_message() -> None:
+    alert = alert_of(example("pagewire.alert"))
+    assert alert_message(alert) == example("pagewire.alert")
+    delta = alert_event_of(example("pagewire.rate_delta"))
+    assert isinstance(delta, RateDelta) and rate_delta_message(delta) == example("pagewire.rate_delta")
+    stale = alert_event_of(example("pagewire.staleness"))
+    assert isinstance(stale, StalenessEvent) and staleness_message(stale) == example("pagewire.staleness")
+
+
+def test_a_delivery_record_is_the_example() -> None:
+    delivery = AlertDelivery(
+        alert_of(example("pagewire.alert")),
+        destination="ops-slack",
+        kind="slack",
+        outcome="delivered",
+        attempts=2,
+        status_code=200,
+        reason=None,
+        completed_at=datetime(2025, 2, 19, 7, 0, 3, 250000, tzinfo=UTC),
+    )
+    assert alert_delivery_message(delivery) == example("pagewire.alert_delivery")

@@ -9,6 +9,7 @@ from services.domain.ticker.deltas import RateDelta
 from services.domain.ticker.staleness import StalenessEvent
 
 AlertStatus = Literal["firing", "resolved"]
+DeliveryOutcome = Literal["delivered", "dead_lettered", "filtered"]
 #: what the rules evaluate: an accepted rate change, or a pair going stale or recovering
 AlertEvent = RateDelta | StalenessEvent
 
@@ -36,3 +37,18 @@ class Alert:
     summary: str
     snapshot_id: str
     event_time: datetime
+
+
+@dataclass(frozen=True)
+class AlertDelivery:
+    """How one alert went to one destination (pagewire.alert_delivery/1): delivered, dead-lettered after
+    `attempts` (with the last status and the reason), or filtered out by the destination's filter."""
+
+    alert: Alert
+    destination: str
+    kind: str
+    outcome: DeliveryOutcome
+    attempts: int
+    status_code: int | None
+    reason: str | None
+    completed_at: datetime

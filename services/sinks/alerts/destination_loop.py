@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from contextlib import suppress
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Final
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import IllegalStateError, KafkaError
@@ -26,14 +26,16 @@ from services.common.metrics import (
 from services.common.observe import Readiness
 from services.common.retry import Backoff
 from services.common.settings import Settings
-from services.domain.alerts.alert import Alert
+from services.domain.alerts.alert import Alert, AlertDelivery, DeliveryOutcome
 from services.domain.errors import SchemaError
-from services.domain.messages import alert_of
+from services.domain.messages import alert_delivery_message, alert_of
 from services.sinks.alerts.client import DeliveryAbandoned, DeliveryResult, DestinationClient
 from services.sinks.alerts.destinations_file import Target
-from services.sinks.alerts.records import STAGE, DeliveryOutcome, delivery_message
 
 log = logging.getLogger(__name__)
+
+#: the alert sink's stage in dead letters and metrics
+STAGE: Final = "deliver"
 
 Output = tuple[str, bytes, dict[str, Any]]  # topic, key, message
 
@@ -220,7 +222,7 @@ class DestinationLoop:
         status: int | None,
         reason: str | None,
     ) -> Output:
-        message = delivery_message(
+        delivery = AlertDelivery(
             alert,
             destination=self.name,
             kind=self._target.destination.kind,
@@ -230,7 +232,7 @@ class DestinationLoop:
             reason=reason,
             completed_at=self._now(),
         )
-        return self._deliveries_topic, alert.alert_id.encode(), message
+        return self._deliveries_topic, alert.alert_id.encode(), alert_delivery_message(delivery)
 
     async def _publish(self, outputs: list[Output], stopping: asyncio.Event) -> bool:
         """Put every output on Kafka, retrying until acknowledged; False if a stop came first."""
