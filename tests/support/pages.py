@@ -37,9 +37,12 @@ def seed_json() -> dict[str, Any]:
         "ticker_repeats": 8,
         "listing_date": "2025-02-19",
         "pagination": {"first": 1, "last": 6, "total": 131},
+        "heading": None,
         "articles": [
             {"title": title, "body": body, "dateline": None, "truncated": title == SEED_TITLES[1]}
             for title, body in zip(SEED_TITLES, bodies, strict=True)
         ],
+        "lines": 54,  # 40 marquee rows, the date, the pagination, six titles and six bodies
+        "dropped_lines": 0,
         "warnings": [],
     }

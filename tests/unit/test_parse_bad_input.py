@@ -71,7 +71,10 @@ def test_html_without_text_is_an_empty_page_with_a_warning() -> None:
         "ticker_repeats": 0,
         "listing_date": None,
         "pagination": None,
+        "heading": None,
         "articles": [],
+        "lines": 0,
+        "dropped_lines": 0,
         "warnings": ["no text found on the page"],
     }
 

@@ -22,7 +22,17 @@ def test_json_of_the_seed_is_exactly_the_issue_object_in_its_key_order() -> None
     assert result.exit_code == 0, result.output
     printed = orjson.loads(result.stdout)
     assert printed == seed_json()
-    assert list(printed) == ["ticker", "ticker_repeats", "listing_date", "pagination", "articles", "warnings"]
+    assert list(printed) == [
+        "ticker",
+        "ticker_repeats",
+        "listing_date",
+        "pagination",
+        "heading",
+        "articles",
+        "lines",
+        "dropped_lines",
+        "warnings",
+    ]
     assert list(printed["ticker"][0]) == ["pair", "base", "quote", "rate", "change_pct"]
     assert list(printed["articles"][0]) == ["title", "body", "dateline", "truncated"]
     assert result.stdout.count("\n") == 1
@@ -59,7 +69,7 @@ def test_summary_shows_the_ticker_table_header_and_titles() -> None:
 
 def test_summary_prints_page_text_literally_with_datelines_and_warnings(tmp_path: Path) -> None:
     page = tmp_path / "page.txt"
-    page.write_text("[Update] Story Title Here\n\nDUSHANBE (TCA) — Officials met.\n\n• RUB/USD = n/a\n")
+    page.write_text("[Update] Story Title Here\n\nDUSHANBE (TCA) — Officials met.\n\n• RUB/USD = ?\n")
 
     lines = [line.rstrip() for line in invoke(page).stdout.splitlines()]
 
@@ -68,7 +78,7 @@ def test_summary_prints_page_text_literally_with_datelines_and_warnings(tmp_path
         "Listing date: none    Results: none",
         "Articles (1)",
         "  1. [Update] Story Title Here  (DUSHANBE)",
-        "warning: unreadable ticker row ignored: '• RUB/USD = n/a'",
+        "warning: unreadable ticker row ignored: '• RUB/USD = ?'",
     ]
 
 

@@ -69,6 +69,9 @@ def test_four_pairs_twice_with_positive_minus_zero_and_negative_changes_and_pagi
                 truncated=True,
             ),
         ],
+        "heading": None,
+        "lines": 13,
+        "dropped_lines": 0,
         "warnings": [],
     }
 
@@ -111,6 +114,9 @@ def test_paragraph_bodies_keep_short_sentences_and_cut_fragments_out_of_titles(s
                 truncated=True,
             ),
         ],
+        "heading": None,
+        "lines": 29,
+        "dropped_lines": 0,
         "warnings": [],
     }
 
@@ -152,6 +158,9 @@ def test_continue_reading_lines_and_trailing_links_end_articles_as_truncated(suf
                 truncated=False,
             ),
         ],
+        "heading": None,
+        "lines": 21,
+        "dropped_lines": 0,
         "warnings": [],
     }
 
@@ -197,6 +206,9 @@ def test_datelines_go_to_their_field_and_shortcodes_are_stripped(suffix: str) ->
                 truncated=True,
             ),
         ],
+        "heading": None,
+        "lines": 31,
+        "dropped_lines": 0,
         "warnings": [],
     }
 
@@ -232,6 +244,9 @@ def test_long_punctuated_titles_and_no_break_or_double_spaces(suffix: str) -> No
                 truncated=False,
             ),
         ],
+        "heading": None,
+        "lines": 18,
+        "dropped_lines": 0,
         "warnings": [],
     }
 
@@ -273,6 +288,9 @@ def test_older_page_bylines_are_neither_articles_nor_body(suffix: str) -> None:
                 truncated=False,
             ),
         ],
+        "heading": None,
+        "lines": 21,
+        "dropped_lines": 0,
         "warnings": [],
     }
 
@@ -299,7 +317,10 @@ def test_page_without_ticker(suffix: str) -> None:
                 truncated=False,
             ),
         ],
-        "warnings": [],
+        "heading": None,
+        "lines": 6,
+        "dropped_lines": 0,
+        "warnings": ["no ticker found"],
     }
 
 
@@ -311,6 +332,9 @@ def test_page_with_nothing_but_a_ticker(suffix: str) -> None:
         "listing_date": None,
         "pagination": None,
         "articles": [],
+        "heading": None,
+        "lines": 10,
+        "dropped_lines": 0,
         "warnings": [],
     }
 
@@ -330,5 +354,8 @@ def test_pair_printed_with_two_values_keeps_the_first_and_warns(suffix: str) -> 
                 truncated=False,
             ),
         ],
+        "heading": None,
+        "lines": 18,
+        "dropped_lines": 0,
         "warnings": ["KGS/USD printed with different values: kept 0.01144 0%, ignored 0.01146 0.17%"],
     }

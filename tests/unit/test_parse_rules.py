@@ -32,7 +32,9 @@ def test_marquee_printed_on_one_line_gives_the_same_rows() -> None:
         "• KGS/USD = 0.01144 0% • KZT/USD = 0.00200 0% • KGS/USD = 0.01144 0% • KZT/USD = 0.00200 0%\n"
     )
 
-    assert one_line == page(TICKER * 2)
+    four_lines = page(TICKER * 2)
+    assert (one_line.pop("lines"), four_lines.pop("lines")) == (1, 4)
+    assert one_line == four_lines
     assert one_line["ticker_repeats"] == 2
 
 
@@ -53,11 +55,19 @@ def test_marquee_of_inline_html_spans_without_bullets() -> None:
 
 
 def test_unreadable_ticker_row_is_reported_and_is_not_text() -> None:
-    result = page(TICKER + "  • RUB/USD = n/a\n")
+    result = page(TICKER + "  • RUB/USD = 0,0113 0%\n")
 
     assert [q["pair"] for q in result["ticker"]] == ["KGS/USD", "KZT/USD"]
     assert result["articles"] == []
-    assert result["warnings"] == ["unreadable ticker row ignored: '• RUB/USD = n/a'"]
+    assert result["warnings"] == ["unreadable ticker row ignored: '• RUB/USD = 0,0113 0%'"]
+    assert result["dropped_lines"] == 1
+
+
+def test_a_pair_the_ticker_prints_as_n_a_is_skipped_quietly() -> None:
+    result = page(TICKER + "  • RUB/USD = n/a\n" + TICKER)
+
+    assert [q["pair"] for q in result["ticker"]] == ["KGS/USD", "KZT/USD"]
+    assert (result["ticker_repeats"], result["warnings"], result["dropped_lines"]) == (2, [], 0)
 
 
 def test_repeats_count_how_often_the_marquee_started_even_when_its_last_round_is_cut() -> None:
@@ -223,9 +233,9 @@ def test_truncation_is_read_from_the_last_paragraph() -> None:
 
 
 def test_warnings_are_capped_and_the_rest_counted() -> None:
-    rows = "".join(f"• A{chr(65 + n // 26)}{chr(65 + n % 26)}/USD = n/a\n" for n in range(30))
+    rows = "".join(f"• A{chr(65 + n // 26)}{chr(65 + n % 26)}/USD = ?\n" for n in range(30))
     warnings = page(rows)["warnings"]
 
     assert len(warnings) == 21
-    assert warnings[0] == "unreadable ticker row ignored: '• AAA/USD = n/a'"
-    assert warnings[-1] == "10 more warning(s) not shown"
+    assert warnings[:2] == ["no ticker found", "unreadable ticker row ignored: '• AAA/USD = ?'"]
+    assert warnings[-1] == "11 more warning(s) not shown"

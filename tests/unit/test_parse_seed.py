@@ -14,7 +14,10 @@ def test_seed_text_gives_five_pairs_eight_repeats_and_six_articles() -> None:
         "ticker_repeats",
         "listing_date",
         "pagination",
+        "heading",
         "articles",
+        "lines",
+        "dropped_lines",
         "warnings",
     ]
 

@@ -114,10 +114,18 @@ def test_a_marquee_row_with_an_absurd_rate_or_no_currency_refuses_the_snapshot_w
 
 
 def test_a_row_that_prints_no_number_is_still_skipped_with_a_warning() -> None:
+    body = SEED.read_text().replace("KGS/USD = 0.01144 0%", "KGS/USD = 0.0114x 0%").encode()
+    reading = read_snapshot(snapshot(body), parse_page(body, "text/plain", None))
+    assert [row.pair for row in reading.observations] == ["KZT/USD", "TJS/USD", "UZS/USD", "TMT/USD"]
+    assert reading.summary["warnings"] == ["unreadable ticker row ignored: '• KGS/USD = 0.0114x 0%'"]
+    assert reading.summary["dropped_lines"] == 8  # the row, once per marquee round
+
+
+def test_a_pair_printed_as_n_a_gives_no_observation_and_no_warning() -> None:
     body = SEED.read_text().replace("KGS/USD = 0.01144 0%", "KGS/USD = n/a").encode()
     reading = read_snapshot(snapshot(body), parse_page(body, "text/plain", None))
     assert [row.pair for row in reading.observations] == ["KZT/USD", "TJS/USD", "UZS/USD", "TMT/USD"]
-    assert reading.summary["warnings"] == ["unreadable ticker row ignored: '• KGS/USD = n/a'"]
+    assert (reading.summary["warnings"], reading.summary["dropped_lines"]) == ([], 0)
 
 
 @pytest.mark.parametrize(

@@ -22,7 +22,8 @@ _DATELINE = re.compile(
     r"(?: ?[—–]| -)(?: |$)"
 )
 
-CONTINUE_READING = "Continue reading"
+#: the link texts that end a teaser on the site's listings and on WordPress themes ("more" links)
+CONTINUE_LINKS = ("Continue reading", "Read more", "Read More")
 _CONTINUE_DECORATION = " →»›….>"
 _OPEN_QUOTES = '“"‘'
 _CLOSE_QUOTES = '”"’'
@@ -64,14 +65,14 @@ def strip_shortcodes(paragraph: str) -> str:
 def split_trailing_continue(paragraph: str) -> tuple[str, bool]:
     """`Body text...   Continue reading →` -> ("Body text...", True); other text is returned unchanged.
 
-    The link text must come last, set off by a space, as the site renders it; after it may only come an
-    arrow or ellipsis, or the quoted article title WordPress adds for screen readers. The words anywhere
-    else in a sentence are prose and stay.
+    The link text ("Continue reading", "Read more") must come last, set off by a space, as the site renders
+    it; after it may only come an arrow or ellipsis, or the quoted article title WordPress adds for screen
+    readers. The words anywhere else in a sentence are prose and stay.
     """
-    at = paragraph.rfind(CONTINUE_READING)
+    link, at = max(((link, paragraph.rfind(link)) for link in CONTINUE_LINKS), key=lambda found: found[1])
     if at <= 0 or paragraph[at - 1] != " ":
         return paragraph, False
-    rest = paragraph[at + len(CONTINUE_READING) :].strip(_CONTINUE_DECORATION)
+    rest = paragraph[at + len(link) :].strip(_CONTINUE_DECORATION)
     if rest and not (
         rest[0] in _OPEN_QUOTES and rest[-1] in _CLOSE_QUOTES and len(rest) <= _MAX_QUOTED_TITLE
     ):

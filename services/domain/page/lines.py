@@ -4,14 +4,17 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
-from services.domain.page.body import CONTINUE_READING, opens_with_dateline
+from services.domain.page.body import CONTINUE_LINKS, opens_with_dateline
 
 
 class LineKind(Enum):
     """What a line of a listing page is, decided from the line alone."""
 
     TICKER = "ticker"  # • KGS/USD = 0.01144 0% (or several such rows on one line, a one-line marquee)
+    NO_QUOTE = "no_quote"  # • AFN/USD = n/a: the ticker shows the pair without a rate today
+    TICKER_HEADER = "ticker_header"  # Pair Rate Change: the head of a ticker printed as a table
     BAD_TICKER = "bad_ticker"  # a bullet that names a pair but whose numbers cannot be read
+    HEADING = "heading"  # Category: Economy, Tag: Uzbekistan, Search results for ...: the listing's name
     DATE = "date"  # 19 February 2025
     PAGINATION = "pagination"  # Viewing results 1 - 6 of 131
     CONTINUE = "continue"  # a "Continue reading" link on its own line
@@ -28,6 +31,7 @@ class PageLine:
     match: re.Match[str] | None = None  # the pattern's groups for DATE and PAGINATION lines
     rows: tuple[re.Match[str], ...] = ()  # TICKER: each row on the line, with its groups
     title_like: bool = False  # TEXT only: could be an article title (see is_title_like)
+    headline_like: bool = False  # TEXT only: could be a title in sentence case too (see is_headline_like)
 
 
 # Zero-width spaces, joiners, soft hyphens and BOMs: invisible, and dropped from the text.
@@ -42,10 +46,26 @@ _ROW = (
     r" \(?(?P<change>[-+−]?\d{1,9}(?:\.\d{1,12})?) ?%\)?"
 )
 _TICKER_ROW = re.compile(_ROW)
+# A ticker printed as a table: cells in the order pair, rate, change, set off by spaces, tabs or bars.
+_TABLE_ROW = re.compile(
+    r"(?P<base>[A-Z]{3})/(?P<quote>[A-Z]{3}) (?:\| )?"
+    r"(?P<rate>\d{1,9}(?:\.\d{1,12})?) (?:\| )?"
+    r"\(?(?P<change>[-+−]?\d{1,9}(?:\.\d{1,12})?) ?%\)?"
+)
+_TABLE_HEADER = re.compile(
+    r"(?:Pair|Currency|Currencies) (?:\| )?Rate (?:\| )?(?:Change|Change, ?%|Change %|%)"
+)
+_NO_QUOTE = re.compile(r"•? ?[A-Z]{3}/[A-Z]{3} ?= ?(?:n/a|N/A|—|-{1,2})(?: ?%)?")
 # A marquee whose rows all sit on one line (inline <span>s in some HTML): rows separated by spaces only.
 _MARQUEE = re.compile(rf"(?:{_ROW} ?)++")
 _MAX_MARQUEE = 4000
 _BAD_TICKER = re.compile(r"• ?[A-Z]{3}/[A-Z]{3}\b")
+# WordPress archive titles ("Category: Economy", "Tag: Uzbekistan", "Author: ...", "Search Results for:
+# gas", "Search results for “gas”", "Archives: February 2025"): the name of the listing, not an article.
+_HEADING = re.compile(
+    r"(?:(?:Category|Tag|Author|Archives?|Topic|Month|Year|Day|Series|Section): .{1,120}"
+    r"|(?:Search results|Search Results|Results) for(?::| ?[“\"‘]).{1,120})"
+)
 _MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
 _DATE = re.compile(
     r"(?:(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day,? )?"
@@ -56,7 +76,7 @@ _PAGINATION = re.compile(
     r"Viewing results (?P<first>\d[\d,]{0,12}) ?[-–—] ?(?P<last>\d[\d,]{0,12}) of (?P<total>\d[\d,]{0,12})"
 )
 _CONTINUE_LINE = re.compile(
-    rf"{CONTINUE_READING}(?: ?(?:[→»›…]|\.\.\.)| [“\"‘].{{0,200}}[”\"’](?: ?[→»›])?)?"
+    rf"(?:{'|'.join(CONTINUE_LINKS)})(?: ?(?:[→»›…]|\.\.\.)| [“\"‘].{{0,200}}[”\"’](?: ?[→»›])?)?"
 )
 _BYLINE = re.compile(r"(?P<bullet>• ?)?(?:Written by|By) (?P<who>.{2,100})")
 # WordPress post meta: "Posted on February 19, 2025 by Staff", "Updated 19 February 2025".
@@ -66,6 +86,7 @@ _POSTED = re.compile(
 )
 
 _MAX_TITLE = 200  # the site's titles run to about 140 characters
+_MAX_HEADLINE_WORDS = 25
 # Words title case leaves in lower case; they say nothing about whether a line is a title.
 # fmt: off
 _SMALL_WORDS = frozenset((
@@ -107,9 +128,11 @@ def classify(raw: str) -> PageLine | None:
         return None
     head = text[0]
     if len(text) <= 60 and "/" in text:
-        row = _TICKER_ROW.fullmatch(text)
+        row = _TICKER_ROW.fullmatch(text) or _TABLE_ROW.fullmatch(text)
         if row is not None:
             return PageLine(LineKind.TICKER, text, rows=(row,))
+        if _NO_QUOTE.fullmatch(text):
+            return PageLine(LineKind.NO_QUOTE, text)
         if _BAD_TICKER.match(text):
             return PageLine(LineKind.BAD_TICKER, text)
     elif len(text) <= _MAX_MARQUEE and "%" in text and "=" in text and _MARQUEE.fullmatch(text):
@@ -122,11 +145,19 @@ def classify(raw: str) -> PageLine | None:
         pages = _PAGINATION.fullmatch(text)
         if pages is not None:
             return PageLine(LineKind.PAGINATION, text, pages)
-    if head == "C" and text.startswith(CONTINUE_READING) and _CONTINUE_LINE.fullmatch(text):
+    if head in "CR" and text.startswith(CONTINUE_LINKS) and _CONTINUE_LINE.fullmatch(text):
         return PageLine(LineKind.CONTINUE, text)
     if head in "•WBPU" and (_is_byline(text) or _POSTED.fullmatch(text)):
         return PageLine(LineKind.BYLINE, text)
-    return PageLine(LineKind.TEXT, text, title_like=is_title_like(text))
+    if head in "CTAMYDSRP" and len(text) <= 140:
+        if _HEADING.fullmatch(text):
+            return PageLine(LineKind.HEADING, text)
+        if _TABLE_HEADER.fullmatch(text):
+            return PageLine(LineKind.TICKER_HEADER, text)
+    title_like = is_title_like(text)
+    return PageLine(
+        LineKind.TEXT, text, title_like=title_like, headline_like=title_like or is_headline_like(text)
+    )
 
 
 def _is_byline(text: str) -> bool:
@@ -144,6 +175,26 @@ def _is_byline(text: str) -> bool:
     if len(words) > 8 or not who[0].isupper() or who[-1] in ".,;:" or any(c in who for c in "0123456789!?"):
         return False
     return all(not word.islower() or word in _SMALL_WORDS or word in _NAME_PARTICLES for word in words)
+
+
+def is_headline_like(text: str) -> bool:
+    """Could this line be a title written in sentence case ("Kyrgyzstan and the new gas deal with Beijing")?
+
+    The shape of is_title_like without its count of lower-case words: at most about 200 characters, two to
+    25 words, a capital (or an opening quote and a capital) first, no final stop, comma or dash, no dateline.
+    Sentence case is also how a body's cut-off last fragment reads, so page_text takes such a line for a
+    title only when a body paragraph follows it.
+    """
+    if len(text) > _MAX_TITLE or text[0] == "•" or text.startswith(_CREDIT_LABELS):
+        return False
+    tail = text.rstrip(_CLOSERS)
+    if not tail or tail[-1] in _NOT_TITLE_ENDS:
+        return False
+    words = text.split(" ")
+    if not 2 <= len(words) <= _MAX_HEADLINE_WORDS:
+        return False
+    first = words[0].lstrip(_OPENERS)
+    return bool(first) and first[0].isupper() and not opens_with_dateline(text)
 
 
 def is_title_like(text: str) -> bool:

@@ -70,6 +70,9 @@ class ParsedPage:
     pagination: Pagination | None
     articles: tuple[ArticleTeaser, ...]  # top to bottom
     warnings: tuple[str, ...]  # readable notes on what looked wrong but did not stop the parse
+    heading: str | None = None  # "Category: Economy", "Tag: Uzbekistan": the listing's own name
+    lines: int = 0  # non-blank rendered lines read
+    dropped_lines: int = 0  # of those, lines that belong to no article, ticker, heading, date or pagination
 
     def to_json(self) -> PageJson:
         """The issue's JSON object, keys in the issue's order; dates as ISO strings."""
@@ -78,6 +81,9 @@ class ParsedPage:
             "ticker_repeats": self.ticker_repeats,
             "listing_date": self.listing_date.isoformat() if self.listing_date else None,
             "pagination": self.pagination.to_json() if self.pagination else None,
+            "heading": self.heading,
             "articles": [article.to_json() for article in self.articles],
+            "lines": self.lines,
+            "dropped_lines": self.dropped_lines,
             "warnings": list(self.warnings),
         }
