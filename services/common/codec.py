@@ -1,6 +1,6 @@
 """The one codec between wire JSON and in-process values: orjson plus JSON Schema validation."""
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -53,8 +53,8 @@ def encode(message: Mapping[str, Any], *, check: bool = True) -> bytes:
     return orjson.dumps(message)
 
 
-def decode(raw: bytes | None, expected: str) -> dict[str, Any]:
-    """Parse and validate a Kafka value that must be an `expected` message."""
+def decode(raw: bytes | None, expected: str | Collection[str]) -> dict[str, Any]:
+    """Parse and validate a Kafka value that must be an `expected` message (or one of several versions)."""
     if raw is None:
         raise SchemaError("empty message (tombstone)", reason="empty_message")
     try:
@@ -63,7 +63,9 @@ def decode(raw: bytes | None, expected: str) -> dict[str, Any]:
         raise SchemaError(f"not JSON: {exc}", reason="invalid_json") from exc
     if not isinstance(message, dict):
         raise SchemaError("not a JSON object", reason="invalid_json")
-    if message.get("schema") != expected:
-        raise SchemaError(f"expected schema {expected}, got {message.get('schema')!r}", reason="wrong_schema")
-    validate(message, expected)
+    schema = message.get("schema")
+    if schema != expected if isinstance(expected, str) else schema not in expected:
+        wanted = expected if isinstance(expected, str) else " or ".join(sorted(expected))
+        raise SchemaError(f"expected schema {wanted}, got {schema!r}", reason="wrong_schema")
+    validate(message)
     return message

@@ -51,6 +51,24 @@ PARSE_ERRORS = Counter(
     ["reason"],
     registry=REGISTRY,
 )
+PARSE_LINES = Counter(
+    "pagewire_parse_lines_total",
+    "Non-blank rendered lines of parsed snapshots.",
+    ["site"],
+    registry=REGISTRY,
+)
+PARSE_DROPPED_LINES = Counter(
+    "pagewire_parse_dropped_lines_total",
+    "Lines of parsed snapshots that belong to no article, ticker, heading, date or pagination.",
+    ["site"],
+    registry=REGISTRY,
+)
+PAGE_TEASERS = Gauge(
+    "pagewire_page_teasers",
+    "Article teasers read from the site's last parsed snapshot.",
+    ["site"],
+    registry=REGISTRY,
+)
 TICKER_ROWS_SEEN = Counter(
     "pagewire_ticker_rows_seen_total",
     "Ticker observations read (after marquee repeats collapse), before dedupe.",

@@ -241,8 +241,11 @@ def snapshot_summary_message(
     articles: int,
     listing_date: date | None,
     pagination: PaginationLike | None,
+    heading: str | None,
     warnings: Sequence[str],
     size: int,
+    lines: int,
+    dropped_lines: int,
 ) -> dict[str, Any]:
     """What the parser found in one snapshot, without the body (pagewire.snapshot_summary/1); key: site."""
     return {
@@ -258,6 +261,9 @@ def snapshot_summary_message(
         "pagination": None
         if pagination is None
         else {"first": pagination.first, "last": pagination.last, "total": pagination.total},
+        "heading": heading,
         "warnings": list(warnings),
         "size": size,
+        "lines": lines,
+        "dropped_lines": dropped_lines,
     }

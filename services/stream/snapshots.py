@@ -15,6 +15,9 @@ from services.common.metrics import (
     LAST_OBSERVATION,
     LATE_OBSERVATIONS,
     MESSAGES_CONSUMED,
+    PAGE_TEASERS,
+    PARSE_DROPPED_LINES,
+    PARSE_LINES,
     STAGE_SECONDS,
     TICKER_ROWS_SEEN,
     TICKER_ROWS_UNIQUE,
@@ -29,6 +32,8 @@ from services.domain.messages import (
     staleness_message,
     ticker_row_message,
 )
+from services.domain.page.drift import remember, teaser_drift
+from services.domain.page.model import ParsedPage
 from services.domain.page.parse import parse_page
 from services.domain.page.reading import read_snapshot
 from services.domain.page.snapshot import Snapshot, snapshot_from_envelope
@@ -55,6 +60,15 @@ class PairMetrics:
     late: Counter
     deltas: Counter
     last_observation: Gauge
+
+
+@dataclass(frozen=True)
+class PageMetrics:
+    """One site's children of the parse metrics."""
+
+    lines: Counter
+    dropped_lines: Counter
+    teasers: Gauge
 
 
 class SnapshotStage:
@@ -87,6 +101,7 @@ class SnapshotStage:
         self._max_body_bytes = max_body_bytes
         self._stage_seconds = {stage: STAGE_SECONDS.labels(stage=stage) for stage in STAGES}
         self._pair_metrics: dict[tuple[str, str], PairMetrics] = {}
+        self._page_metrics: dict[str, PageMetrics] = {}
         self._current = "decode"
 
     def handle(self, record: RawRecord) -> None:
@@ -99,9 +114,15 @@ class SnapshotStage:
             with self._stage("parse"):
                 body, kind, charset = snapshot.body, snapshot.content_type, snapshot.charset
                 page = parse_page(body, kind, charset, max_bytes=self._max_body_bytes)
-                reading = read_snapshot(snapshot, page)
+                site = self._tables.site(snapshot.site)
+                recent = () if site is None else site.teasers
+                drift = teaser_drift(recent, len(page.articles), has_ticker=bool(page.ticker))
+                reading = read_snapshot(snapshot, page, () if drift is None else (drift,))
+            self._count_page(snapshot.site, page)
+            pairs = {row.pair for row in reading.observations}
+            self._register(snapshot.site, site, record.partition, pairs, remember(recent, len(page.articles)))
             with self._stage("ticker"):
-                events = self._tickers(reading.observations, record.partition)
+                events = self._tickers(reading.observations)
             with self._stage("alerts"):
                 self._alerts.run(events, snapshot.fetched_at)
             with self._stage("articles"):
@@ -118,11 +139,8 @@ class SnapshotStage:
         yield
         self._stage_seconds[stage].observe(time.perf_counter() - started)
 
-    def _tickers(self, observations: tuple[TickerObservation, ...], partition: int) -> list[AlertEvent]:
+    def _tickers(self, observations: tuple[TickerObservation, ...]) -> list[AlertEvent]:
         """Each distinct row through its (site, pair) state; returns the events the alert rules read."""
-        if not observations:
-            return []
-        self._register(observations[0].site, partition, {row.pair for row in observations})
         events: list[AlertEvent] = []
         for row in observations:
             state = self._tables.ticker(row.key)
@@ -163,13 +181,28 @@ class SnapshotStage:
             self._pair_metrics[(site, pair)] = found
         return found
 
-    def _register(self, site: str, partition: int, pairs: set[str]) -> None:
-        """Record the site's partition and pairs for the staleness timer, writing only when they grow."""
-        entry = self._tables.site(site)
-        if entry is None:
-            self._tables.set_site(site, SiteEntry(partition, tuple(sorted(pairs))))
-        elif entry.partition != partition or not pairs <= set(entry.pairs):
-            self._tables.set_site(site, entry.with_pairs(partition, pairs))
+    def _register(
+        self, site: str, entry: SiteEntry | None, partition: int, pairs: set[str], teasers: tuple[int, ...]
+    ) -> None:
+        """Record the site's partition and pairs (for the staleness timer) and its recent teaser counts (for
+        layout drift), writing only when one of them changed: a steady site is written once in a while."""
+        updated = (entry or SiteEntry(partition, ())).seen(partition, pairs, teasers)
+        if updated != entry:
+            self._tables.set_site(site, updated)
+
+    def _count_page(self, site: str, page: ParsedPage) -> None:
+        """The per-site parse metrics: lines read and dropped, teasers of the last page."""
+        metrics = self._page_metrics.get(site)
+        if metrics is None:
+            metrics = PageMetrics(
+                PARSE_LINES.labels(site=site),
+                PARSE_DROPPED_LINES.labels(site=site),
+                PAGE_TEASERS.labels(site=site),
+            )
+            self._page_metrics[site] = metrics
+        metrics.lines.inc(page.lines)
+        metrics.dropped_lines.inc(page.dropped_lines)
+        metrics.teasers.set(len(page.articles))
 
     def _articles(self, sightings: tuple[ArticleSighting, ...]) -> None:
         for sighting in sightings:

@@ -51,23 +51,27 @@ class MemoryTable:
 
 @dataclass(frozen=True)
 class SiteEntry:
-    """The partition a site's snapshots arrive on and every pair its ticker showed: what the timer checks."""
+    """The partition a site's snapshots arrive on and every pair its ticker showed (what the timer checks),
+    and the teaser counts of its recent pages (what layout drift is judged against)."""
 
     partition: int
     pairs: tuple[str, ...]
+    teasers: tuple[int, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {"partition": self.partition, "pairs": list(self.pairs)}
+        return {"partition": self.partition, "pairs": list(self.pairs), "teasers": list(self.teasers)}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "SiteEntry":
         try:
-            return cls(int(data["partition"]), tuple(str(pair) for pair in data["pairs"]))
+            teasers = tuple(int(count) for count in data.get("teasers", ()))  # entries of before v2 have none
+            return cls(int(data["partition"]), tuple(str(pair) for pair in data["pairs"]), teasers)
         except (KeyError, TypeError, ValueError) as exc:
             raise SchemaError(f"site entry is missing or mistypes {exc}", reason="invalid_state") from exc
 
-    def with_pairs(self, partition: int, pairs: set[str]) -> "SiteEntry":
-        return SiteEntry(partition, tuple(sorted(set(self.pairs) | pairs)))
+    def seen(self, partition: int, pairs: set[str], teasers: tuple[int, ...]) -> "SiteEntry":
+        """The entry once a page of the site arrived on `partition` with these pairs and teaser history."""
+        return SiteEntry(partition, tuple(sorted(set(self.pairs) | pairs)), teasers)
 
 
 class Tables:

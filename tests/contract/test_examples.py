@@ -8,6 +8,7 @@ import pytest
 from services.common.catalog import load_catalog
 from services.common.codec import schema_file, validate
 from services.common.paths import schemas_dir
+from services.domain import schema_ids
 from services.domain.errors import SchemaError
 
 SCHEMAS = sorted((schemas_dir() / "json").glob("*.json"))
@@ -36,7 +37,8 @@ def test_every_schema_has_an_example_and_is_in_the_catalog(schema: Path) -> None
     name = message_name(schema)
     assert schema_file(name) == schema
     assert schemas_dir() / "examples" / schema.name in EXAMPLES
-    assert name in {topic.value for topic in load_catalog().topics}
+    # an older version is still read where it may remain on a topic; every other schema is a topic's value
+    assert name in {topic.value for topic in load_catalog().topics} | set(schema_ids.OLDER)
     definition = json.loads(schema.read_text(encoding="utf-8"))
     assert definition["properties"]["schema"]["const"] == name
     assert definition["additionalProperties"] is False

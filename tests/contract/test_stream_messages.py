@@ -38,8 +38,9 @@ EXAMPLE_SNAPSHOT = "67d90c64d0db78835846d4255d68bb63e329dce7a08cbc99e624d629ad15
 DELTA_SNAPSHOT = "5d1c7e0b2a9f4e8c3b6a1d0e9f8c7b6a5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f0a"
 
 
-def example(name: str) -> dict[str, Any]:
-    return json.loads((schemas_dir() / "examples" / f"{name}.v1.json").read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+def example(name: str, version: int = 1) -> dict[str, Any]:
+    path = schemas_dir() / "examples" / f"{name}.v{version}.json"
+    return json.loads(path.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
 
 
 def row(pair: str, rate: str, change: str, when: datetime, snapshot: str) -> TickerObservation:
@@ -108,10 +109,13 @@ def test_snapshot_summary_is_the_example() -> None:
         articles=6,
         listing_date=date(2025, 2, 19),
         pagination=Pagination(1, 6, 131),
+        heading=None,
         warnings=[],
         size=13694,
+        lines=54,
+        dropped_lines=0,
     )
-    assert message == example("pagewire.snapshot_summary")
+    assert message == example("pagewire.snapshot_summary", 2)
     bare = snapshot_summary_message(
         snapshot_id=EXAMPLE_SNAPSHOT,
         site="timesca.com",
@@ -122,8 +126,11 @@ def test_snapshot_summary_is_the_example() -> None:
         articles=0,
         listing_date=None,
         pagination=None,
+        heading="Tag: Uzbekistan",
         warnings=["no ticker found"],
         size=0,
+        lines=0,
+        dropped_lines=0,
     )
     assert (bare["event_time"], bare["listing_date"], bare["pagination"]) == (
         "2025-02-19T06:00:30Z",
@@ -200,7 +207,7 @@ def test_every_message_of_a_whole_run_of_the_stage_is_valid() -> None:
         "pagewire.staleness/1",
         "pagewire.alert/1",
         "pagewire.article/1",
-        "pagewire.snapshot_summary/1",
+        "pagewire.snapshot_summary/2",
     }
 
 

@@ -117,7 +117,7 @@ async def test_the_seed_twice_gives_five_rows_and_six_labelled_articles_once(
         "2025-02-19T06:05:00Z",
     ]
     assert of_site(found, "snapshots.parsed", site)[1].value == {
-        "schema": "pagewire.snapshot_summary/1",
+        "schema": "pagewire.snapshot_summary/2",
         "snapshot_id": SEED_ID,
         "site": site,
         "source_url": "https://timesca.com/news/",
@@ -127,8 +127,11 @@ async def test_the_seed_twice_gives_five_rows_and_six_labelled_articles_once(
         "articles": 6,
         "listing_date": "2025-02-19",
         "pagination": {"first": 1, "last": 6, "total": 131},
+        "heading": None,
         "warnings": [],
         "size": len(SEED.read_bytes()),
+        "lines": 54,
+        "dropped_lines": 0,
     }
     counts = by_topic(found, site)
     assert counts["ticker.rows"] == 5 and counts["articles"] == 6

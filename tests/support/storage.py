@@ -18,9 +18,14 @@ SNAP_A = "a" * 64
 SNAP_B = "b" * 64
 
 
-def example(kind: str) -> dict[str, Any]:
-    """schemas/examples/pagewire.<kind>.v1.json, e.g. example("ticker_row")."""
-    loaded: dict[str, Any] = orjson.loads((EXAMPLES / f"pagewire.{kind}.v1.json").read_bytes())
+def example(kind: str, version: int | None = None) -> dict[str, Any]:
+    """schemas/examples/pagewire.<kind>.v<N>.json, e.g. example("ticker_row"); the newest version unless
+    `version` asks for an older one."""
+    found = sorted(
+        EXAMPLES.glob(f"pagewire.{kind}.v*.json"), key=lambda path: int(path.stem.rsplit(".v", 1)[1])
+    )
+    path = found[-1] if version is None else EXAMPLES / f"pagewire.{kind}.v{version}.json"
+    loaded: dict[str, Any] = orjson.loads(path.read_bytes())
     return loaded
 
 

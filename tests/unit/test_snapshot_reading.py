@@ -46,7 +46,7 @@ def test_the_seed_gives_five_observations_six_sightings_and_its_summary() -> Non
         (date(2025, 2, 19), URL, FETCHED)
     }
     assert reading.summary == {
-        "schema": "pagewire.snapshot_summary/1",
+        "schema": "pagewire.snapshot_summary/2",
         "snapshot_id": seed.snapshot_id,
         "site": "timesca.com",
         "source_url": URL,
@@ -56,8 +56,11 @@ def test_the_seed_gives_five_observations_six_sightings_and_its_summary() -> Non
         "articles": 6,
         "listing_date": "2025-02-19",
         "pagination": {"first": 1, "last": 6, "total": 131},
+        "heading": None,
         "warnings": [],
         "size": len(body),
+        "lines": 54,
+        "dropped_lines": 0,
     }
     codec.validate(reading.summary)
 

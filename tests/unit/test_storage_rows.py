@@ -43,6 +43,14 @@ def test_renamed_fields_and_json_columns() -> None:
     assert (alert["time_window"], "window" in alert) == ("1h", False)
     assert (summary["ticker_row_count"], summary["article_count"]) == (5, 6)
     assert (summary["pagination"], summary["warnings"]) == (None, "[]")
+    assert (summary["heading"], summary["line_count"], summary["dropped_line_count"]) == (None, 54, 0)
+
+
+def test_a_version_1_summary_is_stored_with_no_heading_and_no_line_counts() -> None:
+    [(_, summary)] = rows_of(example("snapshot_summary", version=1))
+
+    assert (summary["ticker_row_count"], summary["article_count"], summary["size"]) == (5, 6, 13694)
+    assert (summary["heading"], summary["line_count"], summary["dropped_line_count"]) == (None, None, None)
 
 
 def test_an_article_becomes_its_row_and_one_row_per_label_in_order() -> None:

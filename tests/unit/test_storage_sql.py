@@ -63,7 +63,11 @@ def test_bind_refuses_a_literal_percent_that_psycopg_would_misread() -> None:
 def test_migrations_are_numbered_from_one_and_differ_by_dialect_only_in_json_types() -> None:
     migrations = discover()
 
-    assert [(m.version, m.name) for m in migrations] == [(1, "initial"), (2, "query_indexes")]
+    assert [(m.version, m.name) for m in migrations] == [
+        (1, "initial"),
+        (2, "query_indexes"),
+        (3, "snapshot_layout"),
+    ]
     for migration in migrations:
         postgres = [s.replace("JSONB", "TEXT") for s in migration.statements("postgresql")]
         assert postgres == list(migration.statements("sqlite"))

@@ -1,5 +1,6 @@
 """What one parsed snapshot feeds the stream: distinct ticker observations, article sightings, its summary."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,8 +21,9 @@ class SnapshotReading:
     summary: dict[str, Any]
 
 
-def read_snapshot(snapshot: Snapshot, page: ParsedPage) -> SnapshotReading:
-    """Observations and sightings carry the snapshot's provenance; event time is its fetched_at.
+def read_snapshot(snapshot: Snapshot, page: ParsedPage, drift: Sequence[str] = ()) -> SnapshotReading:
+    """Observations and sightings carry the snapshot's provenance; event time is its fetched_at. `drift`:
+    warnings about the page against its site's recent ones (services.domain.page.drift), after the page's.
 
     Raises ParseError (invalid_observation, empty_title...) when any row or teaser is unusable, so a
     snapshot is either processed whole or dead-lettered whole: never half applied; and
@@ -65,7 +67,10 @@ def read_snapshot(snapshot: Snapshot, page: ParsedPage) -> SnapshotReading:
         articles=len(sightings),
         listing_date=page.listing_date,
         pagination=page.pagination,
-        warnings=page.warnings,
+        heading=page.heading,
+        warnings=(*page.warnings, *drift),
         size=len(snapshot.body),
+        lines=page.lines,
+        dropped_lines=page.dropped_lines,
     )
     return SnapshotReading(tuple(by_pair.values()), sightings, summary)

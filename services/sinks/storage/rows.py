@@ -99,13 +99,22 @@ def _article(message: Mapping[str, Any]) -> list[tuple[Table, Row]]:
     return rows
 
 
+_SNAPSHOT_FIELDS = {
+    "ticker_row_count": "ticker_rows",
+    "article_count": "articles",
+    "line_count": "lines",
+    "dropped_line_count": "dropped_lines",
+}
+_V1_MISSING: Row = {"heading": None, "line_count": None, "dropped_line_count": None}
 _MAPPERS: dict[str, Callable[[Mapping[str, Any]], list[tuple[Table, Row]]]] = {
     schema_ids.TICKER_ROW: lambda m: [(TICKER_ROWS, _row(TICKER_ROWS, m))],
     schema_ids.RATE_DELTA: lambda m: [(RATE_DELTAS, _row(RATE_DELTAS, m))],
     schema_ids.STALENESS: lambda m: [(STALENESS_EVENTS, _row(STALENESS_EVENTS, m))],
     schema_ids.ARTICLE: _article,
-    schema_ids.SNAPSHOT_SUMMARY: lambda m: [
-        (SNAPSHOTS, _row(SNAPSHOTS, m, {"ticker_row_count": "ticker_rows", "article_count": "articles"}))
+    schema_ids.SNAPSHOT_SUMMARY: lambda m: [(SNAPSHOTS, _row(SNAPSHOTS, m, _SNAPSHOT_FIELDS))],
+    # version 1 summaries (which may remain on the topic) lack heading and the line counts: stored as NULL
+    schema_ids.SNAPSHOT_SUMMARY_V1: lambda m: [
+        (SNAPSHOTS, _row(SNAPSHOTS, m, _SNAPSHOT_FIELDS, _V1_MISSING))
     ],
     schema_ids.ALERT: lambda m: [(ALERTS, _row(ALERTS, m, {"time_window": "window"}))],
     schema_ids.ALERT_DELIVERY: lambda m: [(ALERT_DELIVERIES, _row(ALERT_DELIVERIES, m))],

@@ -20,6 +20,7 @@ from services.common.metrics import DEADLETTERED, MESSAGES_CONSUMED, STORAGE_BAT
 from services.common.observe import Readiness
 from services.common.retry import Backoff
 from services.common.settings import Settings
+from services.domain import schema_ids
 from services.domain.errors import ConfigError, SchemaError, StorageError
 from services.sinks.storage.database import Database, RowsRefused, Timings
 from services.sinks.storage.migrate import migrate
@@ -55,10 +56,16 @@ class StorageSink:
         self._settings = settings
         self._database = database
         catalog = load_catalog(settings.kafka.topic_prefix)
-        self._schemas = {catalog.name(name): catalog.spec(name).value for name in catalog.stored}
-        unmapped = sorted(set(self._schemas.values()) - STORED_SCHEMAS)
+        values = {catalog.name(name): catalog.spec(name).value for name in catalog.stored}
+        unmapped = sorted(set(values.values()) - STORED_SCHEMAS)
         if unmapped:  # at start, not on the first message: a catalog marks a topic stored that has no table
             raise ConfigError(f"the catalog stores topics of {', '.join(unmapped)}, which have no table")
+        # each topic's current version, and the older ones of the same message still stored (a topic keeps
+        # what an older pagewire wrote until its retention passes)
+        self._schemas = {
+            topic: frozenset({value, *(old for old in schema_ids.OLDER if _same_message(old, value))})
+            for topic, value in values.items()
+        }
         self._deadletter_topic = catalog.name("deadletter")
         # a dead letter carries the original base64-encoded: allow what the deadletter topic accepts
         deadletter_bytes = int(catalog.spec("deadletter").config.get("max.message.bytes", "0"))
@@ -250,3 +257,8 @@ class StorageSink:
             STORAGE_WRITE_SECONDS.labels(table=table_name).observe(seconds)
         for item in rejected:
             DEADLETTERED.labels(stage=STAGE, reason=item.reason).inc()
+
+
+def _same_message(one: str, other: str) -> bool:
+    """'pagewire.snapshot_summary/1' and '.../2' are versions of one message."""
+    return one.partition("/")[0] == other.partition("/")[0]

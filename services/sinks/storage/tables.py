@@ -76,10 +76,20 @@ SNAPSHOTS = Table(
     key=("snapshot_id",),
     columns=_columns(
         "snapshot_id site source_url event_time event_us ticker_row_count ticker_repeats article_count"
-        " listing_date pagination warnings size"
+        " listing_date pagination warnings size heading line_count dropped_line_count"
     ),
     json_columns=frozenset({"pagination", "warnings"}),
-    integer_columns=frozenset({"event_us", "ticker_row_count", "ticker_repeats", "article_count", "size"}),
+    integer_columns=frozenset(
+        {
+            "event_us",
+            "ticker_row_count",
+            "ticker_repeats",
+            "article_count",
+            "size",
+            "line_count",
+            "dropped_line_count",
+        }
+    ),
 )
 ALERTS = Table(
     "alerts",
