@@ -1,4 +1,6 @@
-"""`pagewire parse PATH|- [--json]`: parse one saved snapshot and show what pagewire reads from it."""
+"""`pagewire parse PATH|- [--json]`: parse one saved snapshot and show what pagewire reads from it: the
+ticker, the listing's heading, date and pagination, the articles with the labels the worker would give
+them, and how many lines it did not understand."""
 
 from pathlib import Path
 
@@ -8,6 +10,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from services.common.taxonomy_file import load_taxonomy
+from services.domain.articles.taxonomy import Labels
 from services.domain.errors import ParseError
 from services.domain.page.model import ParsedPage
 from services.domain.page.parse import MAX_BODY_BYTES, parse_page
@@ -20,7 +24,8 @@ _TYPES_BY_SUFFIX = {".html": "text/html", ".htm": "text/html", ".txt": "text/pla
 @click.argument("source", metavar="PATH|-", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the parsed page as one JSON object.")
 def command(source: Path, as_json: bool) -> None:
-    """Parse a saved snapshot (text rendering or HTML; - reads stdin): ticker, date, pagination, articles."""
+    """Parse a saved snapshot (text rendering or HTML; - reads stdin): ticker, heading, date, pagination,
+    articles with their labels, and the lines it did not understand."""
     try:
         body = _read(source)
         page = parse_page(body, _TYPES_BY_SUFFIX.get(source.suffix.lower()), None)
@@ -57,15 +62,29 @@ def _print_summary(page: ParsedPage, name: str) -> None:
         console.print(table)
     else:
         console.print("Ticker: none")
+    if page.heading:
+        console.print(f"Heading: {escape(page.heading)}")
     listing_date = page.listing_date.isoformat() if page.listing_date else "none"
     pagination = page.pagination
     showing = f"{pagination.first}-{pagination.last} of {pagination.total}" if pagination else "none"
     console.print(f"Listing date: {listing_date}    Results: {showing}")
+    console.print(f"Lines: {page.lines} read, {page.dropped_lines} not understood (dropped)")
     console.print(f"[bold]Articles ({len(page.articles)})[/bold]")
+    taxonomy = load_taxonomy()
     for number, article in enumerate(page.articles, start=1):
         # Page text is printed escaped: a title like "[Update] ..." is not rich markup.
         notes = [note for note in (article.dateline, "truncated" if article.truncated else None) if note]
         suffix = f"  [dim]({escape(', '.join(notes))})[/dim]" if notes else ""
         console.print(f"{number:>3}. {escape(article.title)}{suffix}")
+        console.print(f"     [dim]labels: {_labels(taxonomy.label(article.title, article.body))}[/dim]")
     for warning in page.warnings:
         console.print(f"[yellow]warning:[/yellow] {escape(warning)}")
+
+
+def _labels(labels: Labels) -> str:
+    """'kazakhstan, turkey; energy-climate', or 'unclassified': what the article's topics would be."""
+    if labels.unclassified:
+        return "unclassified"
+    countries = ", ".join(label.slug for label in labels.countries) or "no country"
+    subjects = ", ".join(label.slug for label in labels.subjects) or "no subject"
+    return f"{countries}; {subjects}"

@@ -6,7 +6,7 @@ import orjson
 from click.testing import CliRunner, Result
 
 from services.cli import cli
-from tests.support.pages import SEED, SEED_HTML, seed_json
+from tests.support.pages import REPO, SEED, SEED_HTML, seed_json
 
 # a wide, colourless terminal so the summary is exact
 TERMINAL = {"COLUMNS": "160", "FORCE_COLOR": None, "NO_COLOR": "1"}
@@ -55,15 +55,23 @@ def test_summary_shows_the_ticker_table_header_and_titles() -> None:
     assert lines[1] == "Ticker (8 repeats)"
     assert "│ TJS/USD │ 0.09156 │    -0.11 │" in lines
     assert "│ TMT/USD │ 0.28530 │    -0.14 │" in lines
-    assert lines[-8:] == [
+    assert lines[-15:] == [
         "Listing date: 2025-02-19    Results: 1-6 of 131",
+        "Lines: 54 read, 0 not understood (dropped)",
         "Articles (6)",
         "  1. Kyrgyzstan Backs Turkish Arms Embargo Against Israel",
+        "     labels: turkey, kyrgyzstan; politics-diplomacy, security-defense",
         "  2. How Central Asia Is Shifting From Russia Towards Turkey  (truncated)",
+        "     labels: turkey, russia, kyrgyzstan, kazakhstan, china, turkmenistan, uzbekistan; economy-finance,"
+        " politics-diplomacy, energy-climate",
         "  3. Kazakhstan May Manufacture Turkish Bayraktar Drones",
+        "     labels: turkey, kazakhstan; security-defense, politics-diplomacy",
         "  4. Turkish Influencers to Help Open Kyrgyzstan to the World",
+        "     labels: kyrgyzstan, turkey; tourism-culture, transport-infrastructure",
         "  5. Agreement by Kazakhstan and Turkey on Air Transit",
+        "     labels: turkey, kazakhstan; politics-diplomacy, transport-infrastructure, security-defense",
         "  6. Turkmenistan and EU Launch Ambitious Green Development Project for 2024-2028",
+        "     labels: turkmenistan, eu; energy-climate, politics-diplomacy",
     ]
 
 
@@ -76,8 +84,11 @@ def test_summary_prints_page_text_literally_with_datelines_and_warnings(tmp_path
     assert lines[1:] == [
         "Ticker: none",
         "Listing date: none    Results: none",
+        "Lines: 3 read, 1 not understood (dropped)",
         "Articles (1)",
         "  1. [Update] Story Title Here  (DUSHANBE)",
+        "     labels: unclassified",
+        "warning: no ticker found",
         "warning: unreadable ticker row ignored: '• RUB/USD = ?'",
     ]
 
@@ -107,3 +118,22 @@ def test_missing_file_and_bad_stdin_exit_1(tmp_path: Path) -> None:
         1,
         "Error: stdin: body is not valid utf-8: byte b'\\xe9' at offset 3 (invalid continuation byte)\n",
     )
+
+
+def test_a_category_page_shows_its_heading_and_a_foreign_page_what_it_dropped() -> None:
+    layouts = REPO / "tests" / "fixtures" / "layouts"
+    category = [line.rstrip() for line in invoke(layouts / "category_page_two.html").stdout.splitlines()]
+    other = [line.rstrip() for line in invoke(layouts / "rates_table_other_layout.txt").stdout.splitlines()]
+
+    assert category[category.index("Heading: Category: Economy") + 1 :][:3] == [
+        "Listing date: none    Results: 7-9 of 48",
+        "Lines: 18 read, 0 not understood (dropped)",
+        "Articles (3)",
+    ]
+    assert other[1:5] == [
+        "Ticker: none",
+        "Listing date: none    Results: none",
+        "Lines: 5 read, 5 not understood (dropped)",
+        "Articles (0)",
+    ]
+    assert other[5] == "warning: no ticker found"
