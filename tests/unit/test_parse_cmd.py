@@ -62,8 +62,8 @@ def test_summary_shows_the_ticker_table_header_and_titles() -> None:
         "  1. Kyrgyzstan Backs Turkish Arms Embargo Against Israel",
         "     labels: turkey, kyrgyzstan; politics-diplomacy, security-defense",
         "  2. How Central Asia Is Shifting From Russia Towards Turkey  (truncated)",
-        "     labels: turkey, russia, kyrgyzstan, kazakhstan, china, turkmenistan, uzbekistan; economy-finance,"
-        " politics-diplomacy, energy-climate",
+        "     labels: turkey, russia, kyrgyzstan, kazakhstan, china, turkmenistan, uzbekistan;"
+        " economy-finance, politics-diplomacy, energy-climate",
         "  3. Kazakhstan May Manufacture Turkish Bayraktar Drones",
         "     labels: turkey, kazakhstan; security-defense, politics-diplomacy",
         "  4. Turkish Influencers to Help Open Kyrgyzstan to the World",
