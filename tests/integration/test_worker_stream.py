@@ -350,6 +350,47 @@ async def test_poison_snapshots_are_dead_lettered_and_the_good_ones_around_them_
     assert 'pagewire_deadlettered_total{reason="invalid_observation",stage="parse"} 1.0' in metrics
 
 
+async def test_a_page_whose_teasers_thin_out_or_go_unread_is_warned_and_counted(
+    worker: Worker, kafka: Settings, catalog: Catalog
+) -> None:
+    site = "drift.example"
+    lines = SEED.read_text(encoding="utf-8").split("\n")
+    head = "\n".join(lines[:44])  # the marquee, the date and the pagination
+    one_teaser = f"{head}\n{lines[44]}\n\n{lines[46]}\n".encode()
+    unread = (
+        f"{head}\n09:40 — The central bank kept its base rate at 15.25 percent.\n\n"
+        "10:15 — The statistics agency reported inflation of 9.8 percent.\n"
+    ).encode()
+    usual = [snapshot(site, f"2025-02-19T{6 + n:02d}:00:00Z") for n in range(6)]
+    thin = snapshot(site, "2025-02-19T12:00:00Z", one_teaser)
+    none = snapshot(site, "2025-02-19T13:00:00Z", unread)
+    await send(kafka, [record(page) for page in (*usual, thin, none)])
+    found = await outputs(kafka, catalog, summaries(site, 8))
+
+    parsed = of_site(found, "snapshots.parsed", site)
+    assert [(s.value["articles"], s.value["lines"], s.value["dropped_lines"]) for s in parsed] == [
+        *[(6, 54, 0)] * 6,
+        (1, 44, 0),
+        (0, 44, 2),
+    ]
+    assert [s.value["warnings"] for s in parsed[5:]] == [
+        [],
+        [
+            "1 teaser(s), under half the median of 6 on this site's last 6 pages: "
+            "the listing may have changed its layout"
+        ],
+        [
+            "ignored 2 line(s) of text outside any article, the first: "
+            "'09:40 — The central bank kept its base rate at 15.25 percen…'",
+            "the page has a ticker but no teaser: the listing may have changed its layout",
+        ],
+    ]
+    metrics = await worker.metrics()
+    assert f'pagewire_parse_lines_total{{site="{site}"}} 412.0' in metrics  # 6 x 54 + 44 + 44
+    assert f'pagewire_parse_dropped_lines_total{{site="{site}"}} 2.0' in metrics
+    assert f'pagewire_page_teasers{{site="{site}"}} 0.0' in metrics
+
+
 async def test_a_restarted_worker_re_emits_nothing_and_still_knows_what_it_saw(
     worker: Worker, kafka: Settings, catalog: Catalog
 ) -> None:

@@ -91,7 +91,17 @@ def corpus() -> dict[str, list[dict[str, Any]]]:
         "articles": [example("article"), revised, unlabelled],
         "snapshots.parsed": [
             example("snapshot_summary"),
-            varied("snapshot_summary", snapshot_id=SNAP_B, pagination=None, warnings=["no listing date"]),
+            varied(
+                "snapshot_summary",
+                snapshot_id=SNAP_B,
+                pagination=None,
+                heading="Tag: Uzbekistan",
+                warnings=["no ticker found"],
+                lines=12,
+                dropped_lines=3,
+            ),
+            # an older pagewire's summary, still on the topic after an upgrade: stored all the same
+            example("snapshot_summary", version=1) | {"snapshot_id": "c" * 64},
         ],
         "alerts": [
             example("alert"),
@@ -170,15 +180,7 @@ async def stored_messages(database: Database) -> dict[str, list[dict[str, Any]]]
         )
         for row in await rows("articles", "article_id, revision")
     ]
-    found["snapshots.parsed"] = [
-        _message(
-            "snapshot_summary",
-            _renamed(row, ticker_row_count="ticker_rows", article_count="articles"),
-            pagination=_json(row["pagination"]),
-            warnings=_json(row["warnings"]),
-        )
-        for row in await rows("snapshots", "snapshot_id")
-    ]
+    found["snapshots.parsed"] = [_summary(row) for row in await rows("snapshots", "snapshot_id")]
     found["alerts"] = [
         _message("alert", _renamed(row, time_window="window")) for row in await rows("alerts", "alert_id")
     ]
@@ -213,9 +215,29 @@ def by_key(messages: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str
     }
 
 
-def _message(kind: str, row: dict[str, Any], **overrides: Any) -> dict[str, Any]:
+def _message(kind: str, row: dict[str, Any], version: int = 1, **overrides: Any) -> dict[str, Any]:
     message = {key: value for key, value in row.items() if key != "event_us"}
-    return {"schema": f"pagewire.{kind}/1", **message, **overrides}
+    return {"schema": f"pagewire.{kind}/{version}", **message, **overrides}
+
+
+def _summary(row: dict[str, Any]) -> dict[str, Any]:
+    """A snapshots row as the summary it came from: version 1 when it has no line counts."""
+    names = {"ticker_row_count": "ticker_rows", "article_count": "articles"}
+    names |= {"line_count": "lines", "dropped_line_count": "dropped_lines"}
+    fields = _renamed(row, **names)
+    version = 2
+    if row["line_count"] is None:
+        fields = {
+            key: value for key, value in fields.items() if key not in ("heading", "lines", "dropped_lines")
+        }
+        version = 1
+    return _message(
+        "snapshot_summary",
+        fields,
+        version,
+        pagination=_json(row["pagination"]),
+        warnings=_json(row["warnings"]),
+    )
 
 
 def _renamed(row: dict[str, Any], **names: str) -> dict[str, Any]:

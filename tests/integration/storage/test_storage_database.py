@@ -32,11 +32,15 @@ def every_message() -> list[dict[str, Any]]:
 async def test_migrations_create_every_table_and_record_each_version(database: Database) -> None:
     assert await database.applied_versions() == []
 
-    assert await migrate(database) == [1, 2]
+    assert await migrate(database) == [1, 2, 3]
 
-    assert await database.applied_versions() == [1, 2]
+    assert await database.applied_versions() == [1, 2, 3]
     recorded = await database.fetch("SELECT version, name FROM schema_migrations ORDER BY version")
-    assert recorded == [{"version": 1, "name": "initial"}, {"version": 2, "name": "query_indexes"}]
+    assert recorded == [
+        {"version": 1, "name": "initial"},
+        {"version": 2, "name": "query_indexes"},
+        {"version": 3, "name": "snapshot_layout"},
+    ]
     for name in TABLE_NAMES:
         assert await database.fetch(f"SELECT COUNT(*) AS n FROM {name}") == [{"n": 0}]
     await require_current(database)
@@ -58,10 +62,10 @@ async def test_migrating_again_changes_nothing(database: Database) -> None:
 
 async def test_an_older_schema_is_upgraded_to_the_newest(database: Database, target: Target) -> None:
     assert await migrate(database, discover()[:1]) == [1]
-    with pytest.raises(StorageError, match="is at schema version 1, this pagewire needs 2"):
+    with pytest.raises(StorageError, match="is at schema version 1, this pagewire needs 3"):
         await require_current(database)
 
-    assert await migrate(database) == [2]
+    assert await migrate(database) == [2, 3]
 
     if target.dialect == "sqlite":
         found = await database.fetch("SELECT name FROM sqlite_master WHERE name = 'ticker_rows_latest'")
@@ -70,6 +74,8 @@ async def test_an_older_schema_is_upgraded_to_the_newest(database: Database, tar
             "SELECT indexname AS name FROM pg_indexes WHERE indexname = 'ticker_rows_latest'"
         )
     assert found == [{"name": "ticker_rows_latest"}]
+    columns = "heading, line_count, dropped_line_count"
+    assert await database.fetch(f"SELECT {columns} FROM snapshots") == []
     await require_current(database)
 
 
@@ -106,7 +112,7 @@ async def test_writing_the_same_messages_again_leaves_every_table_unchanged(data
         "staleness_events": 2,
         "articles": 3,
         "article_labels": 5,
-        "snapshots": 2,
+        "snapshots": 3,
         "alerts": 2,
         "alert_deliveries": 2,
     }
