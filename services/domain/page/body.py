@@ -28,6 +28,8 @@ _CONTINUE_DECORATION = " →»›….>"
 _OPEN_QUOTES = '“"‘'
 _CLOSE_QUOTES = '”"’'
 _MAX_QUOTED_TITLE = 250
+# the longest link text, a space, decoration and a quoted title: where a trailing link can start at most
+_CONTINUE_WINDOW = 16 + 8 + _MAX_QUOTED_TITLE + 8
 _CLOSERS = "”’\"')]»"
 _ELLIPSES = ("...", "…")
 _SENTENCE_ENDS = (".", "!", "?")
@@ -69,7 +71,17 @@ def split_trailing_continue(paragraph: str) -> tuple[str, bool]:
     it; after it may only come an arrow or ellipsis, or the quoted article title WordPress adds for screen
     readers. The words anywhere else in a sentence are prose and stay.
     """
-    link, at = max(((link, paragraph.rfind(link)) for link in CONTINUE_LINKS), key=lambda found: found[1])
+    # the link can only stand in the paragraph's last few hundred characters: search there alone
+    start = max(0, len(paragraph) - _CONTINUE_WINDOW)
+    tail = paragraph[start:]
+    link, at = CONTINUE_LINKS[0], -1
+    for candidate in CONTINUE_LINKS:
+        found = tail.rfind(candidate)
+        if found > at:
+            link, at = candidate, found
+    if at == -1:
+        return paragraph, False
+    at += start
     if at <= 0 or paragraph[at - 1] != " ":
         return paragraph, False
     rest = paragraph[at + len(link) :].strip(_CONTINUE_DECORATION)

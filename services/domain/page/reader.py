@@ -79,11 +79,10 @@ class PageReader:
     warned: set[str] = field(default_factory=set)
     unshown_warnings: int = 0
     orphans: list[str] = field(default_factory=list)
-    lines: int = 0
+    lines: int = 0  # set by the caller: every line it hands to `read`
     dropped: int = 0
 
     def read(self, line: PageLine, lines: list[PageLine], index: int) -> None:
-        self.lines += 1
         kind = line.kind
         if kind is _TICKER:  # first: most lines of a page are marquee rows, most of them repeats
             if self.draft is not None:

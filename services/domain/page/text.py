@@ -31,7 +31,7 @@ def parse_lines(raw_lines: Iterable[str]) -> ParsedPage:
         for raw in raw_lines
         if (line := classify(raw) if len(raw) > _CACHED_LINE_LENGTH else _classify_known(raw)) is not None
     ]
-    reader = PageReader()
+    reader = PageReader(lines=len(lines))
     for index, line in enumerate(lines):
         reader.read(line, lines, index)
     return reader.page()
