@@ -121,6 +121,13 @@ class WorkerSettings:
         default=DATA_DIR / "alert_rules.yaml",
         metadata=setting("PAGEWIRE_ALERT_RULES", "alert rules file (YAML or TOML) the worker evaluates"),
     )
+    validate_outputs: bool = field(
+        default=False,
+        metadata=setting(
+            "PAGEWIRE_WORKER_VALIDATE_OUTPUTS",
+            "check each message the worker writes against its JSON Schema (tests always do; costs CPU)",
+        ),
+    )
 
     def stream_rules(self) -> StreamRules:
         """The windows, staleness, quantisation and history rules, parsed (ConfigError when invalid)."""

@@ -5,7 +5,6 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from services.common import codec
 from services.common.deadletter import deadletter_key, deadletter_of
 from services.common.logging import redact
 from services.common.metrics import DEADLETTERED, PARSE_ERRORS
@@ -70,7 +69,9 @@ class DeadLetters:
         try:
             # the schema's event_time: when it was dead-lettered
             message = deadletter_of(record, stage=stage, reason=reason, error=text, now=datetime.now(UTC))
-            self._outputs.send_raw("deadletter", deadletter_key(record.key, stage), codec.encode(message))
+            self._outputs.send_raw(
+                "deadletter", deadletter_key(record.key, stage), self._outputs.encode(message)
+            )
         except Exception:
             log.exception("could not send a dead letter", extra=where)
 

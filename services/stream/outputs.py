@@ -1,5 +1,5 @@
-"""The worker's output topics: every message schema-checked by the codec and queued; the Faust adapter hands
-the queue to Kafka (`send_queued`), a test reads it (`take`)."""
+"""The worker's output topics: every message encoded (and schema-checked where asked) and queued; the Faust
+adapter hands the queue to Kafka (`send_queued`), a test reads it (`take`)."""
 
 import time
 from collections.abc import Awaitable, Iterable
@@ -37,7 +37,7 @@ Queued = tuple[str, bytes, bytes]
 class Outputs:
     """The catalog's public outputs of one agent, queued by catalog name, plus article label routing."""
 
-    def __init__(self, catalog: Catalog, taxonomy: Taxonomy) -> None:
+    def __init__(self, catalog: Catalog, taxonomy: Taxonomy, *, validate: bool = False) -> None:
         names = catalog.written_by("worker")
         self._label_topics = {
             (family, slug): spec.name for family in _FAMILIES for slug, spec in catalog.family(family).items()
@@ -47,10 +47,17 @@ class Outputs:
         # one histogram child per topic, looked up once rather than per message
         self._latency = {name: END_TO_END_SECONDS.labels(topic=name) for name in names}
         self._queued: list[Queued] = []
+        # The message builders (services/domain/messages.py) are held to the schemas by the contract tests
+        # and the golden corpus; checking each message again costs a tenth of the worker's CPU, so it is a
+        # setting (PAGEWIRE_WORKER_VALIDATE_OUTPUTS) for those who want it in production too.
+        self._validate = validate
+
+    def encode(self, message: dict[str, Any]) -> bytes:
+        return codec.encode(message, check=self._validate)
 
     def emit(self, name: str, key: str, message: dict[str, Any], fetched_at: datetime | None) -> None:
-        """Validate and queue one message; `send_queued` hands it to the producer."""
-        self.send_raw(name, key.encode(), codec.encode(message))
+        """Encode and queue one message; `send_queued` hands it to the producer."""
+        self.send_raw(name, key.encode(), self.encode(message))
         if fetched_at is not None:
             self._latency[name].observe(max(0.0, time.time() - fetched_at.timestamp()))
 
@@ -58,7 +65,7 @@ class Outputs:
         self, names: Iterable[str], key: str, message: dict[str, Any], fetched_at: datetime | None
     ) -> None:
         """The same message on several topics (an article and its label topics), validated once."""
-        value, raw_key = codec.encode(message), key.encode()
+        value, raw_key = self.encode(message), key.encode()
         latency = None if fetched_at is None else max(0.0, time.time() - fetched_at.timestamp())
         for name in names:
             self.send_raw(name, raw_key, value)

@@ -38,11 +38,12 @@ def build_stages(
     catalog: Catalog,
     tables: Tables,
     max_body_bytes: int,
+    validate_outputs: bool = False,
     monotonic: Callable[[], float] = time.monotonic,
 ) -> Stages:
     clocks = SiteClocks(monotonic)
     stale_pairs = StalePairs()
-    outputs = Outputs(catalog, taxonomy)
+    outputs = Outputs(catalog, taxonomy, validate=validate_outputs)
     snapshots = SnapshotStage(
         rules=rules,
         taxonomy=taxonomy,
@@ -54,7 +55,7 @@ def build_stages(
         deadletters=DeadLetters(outputs),
         max_body_bytes=max_body_bytes,
     )
-    tick_outputs = Outputs(catalog, taxonomy)
+    tick_outputs = Outputs(catalog, taxonomy, validate=validate_outputs)
     staleness = StalenessStage(
         rules=rules,
         tables=tables,

@@ -59,6 +59,7 @@ def build_topology(settings: Settings, **app_overrides: Any) -> Topology:
         catalog=catalog,
         tables=faust_tables(app, partitions, changelog),
         max_body_bytes=settings.producer.max_body_bytes,
+        validate_outputs=settings.worker.validate_outputs,
     )
     # Faust commits offsets right after it flushes the producer: every held table change goes out first
     run_before_flush(app, changelog.release_all)

@@ -69,6 +69,8 @@ def stages(env: dict[str, str] | None = None, monotonic: Callable[[], float] | N
         catalog=load_catalog(""),
         tables=memory_tables(),
         max_body_bytes=settings.producer.max_body_bytes,
+        # every message the stages write in a test is held to its schema, whatever production does
+        validate_outputs=True,
         monotonic=monotonic or Monotonic(),
     )
 
