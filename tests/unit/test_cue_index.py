@@ -110,3 +110,27 @@ def test_non_ascii_text_takes_the_full_scan() -> None:
     labels = MINI.label(title, "")
     assert [label.slug for label in labels.countries] == ["kz"]
     assert [cue.cue for cue in labels.countries[0].cues] == ["türkiye", "kazakh president"]
+
+
+AUTOMATON_RULES = [*TAXONOMY.countries, *TAXONOMY.subjects]
+AUTOMATON = Taxonomy(TAXONOMY.countries, TAXONOMY.subjects)._automaton
+
+
+def test_the_automaton_answers_for_every_rule_but_those_with_ignored_phrases() -> None:
+    skipped = {AUTOMATON_RULES[index].slug for index in range(len(AUTOMATON_RULES))} - {
+        AUTOMATON_RULES[index].slug for index in AUTOMATON.eligible
+    }
+    assert skipped == {rule.slug for rule in AUTOMATON_RULES if rule.ignore is not None}
+    assert skipped == {"us", "transport-infrastructure"}
+    assert [rule.slug for rule in AUTOMATON_RULES if rule.heads is not None and rule.heads.exotic] == [
+        "turkey"
+    ]
+
+
+@settings(max_examples=300)
+@given(texts.filter(str.isascii))
+def test_the_automaton_finds_exactly_what_each_rule_s_regex_finds(text: str) -> None:
+    found = AUTOMATON.matches(text)
+    for index in AUTOMATON.eligible:
+        rule = AUTOMATON_RULES[index]
+        assert found.get(index, []) == rule.matches(text), rule.slug

@@ -24,5 +24,5 @@ def test_production_does_not_check_each_message_and_the_setting_turns_it_on() ->
     quiet.emit("ticker.rows", "timesca.com|KGS/USD", BROKEN, None)
     assert quiet.take() == [("ticker.rows", b"timesca.com|KGS/USD", orjson.dumps(BROKEN))]
 
-    with pytest.raises(SchemaError, match="pagewire.ticker_row/1"):
+    with pytest.raises(SchemaError, match=r"pagewire\.ticker_row/1"):
         outputs(validate=True).emit("ticker.rows", "timesca.com|KGS/USD", BROKEN, None)

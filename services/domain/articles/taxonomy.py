@@ -3,8 +3,10 @@
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal
 
+from services.domain.articles.cue_automaton import CueAutomaton, Hit
 from services.domain.articles.cue_index import (
     CueHeads,
     WordIndex,
@@ -140,6 +142,11 @@ class Taxonomy:
     title_weight: float = 3.0
     body_weight: float = 1.0
     min_score: float = 3.0
+    # every rule's cues in one automaton: one pass over an ASCII part finds all their matches
+    _automaton: CueAutomaton = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_automaton", CueAutomaton((*self.countries, *self.subjects)))
 
     def label(self, title: str, body: str) -> Labels:
         """Every label whose score (title cues x title_weight + body cues x body_weight) reaches min_score."""
@@ -147,24 +154,34 @@ class Taxonomy:
             (fold_typography(title), "title", self.title_weight),
             (fold_typography(body), "body", self.body_weight),
         )
-        parts = tuple((text, where, weight, WordIndex(text)) for text, where, weight in folded)
-        return Labels(self._family(self.countries, parts), self._family(self.subjects, parts))
+        automaton = self._automaton
+        parts = tuple(
+            _Part(text, where, weight, automaton.matches(text) if text.isascii() else None)
+            for text, where, weight in folded
+        )
+        countries = self._family(self.countries, 0, parts)
+        return Labels(countries, self._family(self.subjects, len(self.countries), parts))
 
-    def _family(
-        self, rules: Sequence[LabelRule], parts: Sequence[tuple[str, Where, float, WordIndex | None]]
-    ) -> tuple[Label, ...]:
+    def _family(self, rules: Sequence[LabelRule], first: int, parts: Sequence["_Part"]) -> tuple[Label, ...]:
+        """The labels of one family; `first` is the index of its first rule in the automaton's list."""
         found: list[tuple[float, int, Label]] = []
+        eligible = self._automaton.eligible
         for order, rule in enumerate(rules):
             cues: list[CueMatch] = []
             score = 0.0
-            for text, where, weight, index in parts:
-                if index is not None and not index.may_start(rule.heads):
+            for part in parts:
+                matched: list[Hit]
+                if part.hits is not None and first + order in eligible:
+                    matched = part.hits.get(first + order, [])
+                elif not part.words.may_start(rule.heads):
                     continue  # no cue can start in this part: the rule finds nothing here
+                else:
+                    matched = rule.matches(part.text, part.words)
                 counts: dict[str, int] = {}
-                for _, cue in rule.matches(text, index):
+                for _, cue in matched:
                     counts[cue] = counts.get(cue, 0) + 1
-                cues.extend(CueMatch(cue, where, count) for cue, count in counts.items())
-                score += weight * sum(counts.values())
+                cues.extend(CueMatch(cue, part.where, count) for cue, count in counts.items())
+                score += part.weight * sum(counts.values())
             if cues and score >= self.min_score:
                 found.append((-score, order, Label(rule.slug, rule.name, score, tuple(cues))))
         return tuple(label for *_, label in sorted(found, key=lambda item: item[:2]))
@@ -175,6 +192,21 @@ class Taxonomy:
         families = {family: _family_rules(family, data.get(family)) for family in FAMILIES}
         weights = {key: _positive(data, key, default) for key, default in _WEIGHTS.items()}
         return cls(families["countries"], families["subjects"], **weights)
+
+
+@dataclass
+class _Part:
+    """One part of an article (title or body), folded, with its automaton matches and, for the rules that
+    take their regex, its word index (built only when one asks: most rules are the automaton's)."""
+
+    text: str
+    where: Where
+    weight: float
+    hits: dict[int, list[Hit]] | None  # None: not ASCII, every rule takes its regex
+
+    @cached_property
+    def words(self) -> WordIndex:
+        return WordIndex(self.text)
 
 
 _WEIGHTS = {"title_weight": 3.0, "body_weight": 1.0, "min_score": 3.0}

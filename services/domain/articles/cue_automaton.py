@@ -1,0 +1,105 @@
+"""Every cue of a taxonomy in one Aho-Corasick automaton (pyahocorasick): one pass over an ASCII text finds
+the matches of all label rules at once, with the rules' own regex semantics.
+
+A rule's pattern is an alternation of its cues, longest first, each a whole word or phrase
+(`(?<!\\w)(?:cue|cue|...)(?!\\w)`, case-insensitive unless the cue is `cased`, `\\w*` after a wildcard's
+stem), scanned leftmost without overlaps. The automaton reports every occurrence of every cue's stem in
+the lower-cased text; an occurrence is a match where the word boundaries hold (and, for a cased cue, the
+text has the cue's case), a wildcard's match runs to the end of its word, and at each position the rule's
+first cue in alternation order wins. Scanning those positions left to right, skipping any inside the
+previous match, is what the regex's finditer does. ASCII only: case-insensitive matching pairs a few
+non-ASCII letters with ASCII ones (services/domain/articles/cue_index.py), so other texts, and rules with
+`ignore` phrases (which blank text before matching) or cues the word index cannot place, keep the regex;
+a non-ASCII cue cannot match ASCII text and is left out (tests/unit/test_cue_index.py holds both paths to
+the full scan).
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import ahocorasick
+
+if TYPE_CHECKING:
+    from services.domain.articles.taxonomy import LabelRule
+
+#: a match: (position in the text, the cue as the taxonomy lists it)
+Hit = tuple[int, str]
+_WORD = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+
+
+@dataclass(frozen=True, slots=True)
+class _Cue:
+    rule: int  # the rule's index in the automaton's rule list
+    order: int  # the cue's place in the rule's alternation: at one position the lowest wins
+    cue: str
+    stem: str  # without the wildcard's '*'; as written for a cased cue
+    wildcard: bool
+    cased: bool
+
+
+class CueAutomaton:
+    """The cues of `rules` (every family's, in one list); `eligible` are the rules it answers for."""
+
+    def __init__(self, rules: Sequence["LabelRule"]) -> None:
+        # a cue written with other non-ASCII letters ('türkiye') never matches ASCII text: left out, its
+        # rule's other cues still answer
+        self.eligible = frozenset(
+            index
+            for index, rule in enumerate(rules)
+            if rule.heads is not None and rule.ignore is None and rule.alternatives
+        )
+        by_stem: dict[str, list[_Cue]] = {}
+        for index in sorted(self.eligible):
+            rule = rules[index]
+            for order, (cue, alternative) in enumerate(zip(rule.cues, rule.alternatives, strict=True)):
+                if not cue.isascii():
+                    continue
+                wildcard = cue.endswith("*")
+                stem = cue[:-1] if wildcard else cue
+                cased = "(?i:" not in alternative  # taxonomy._cue_regex: case-insensitive cues say so
+                by_stem.setdefault(stem.lower(), []).append(_Cue(index, order, cue, stem, wildcard, cased))
+        self._automaton = ahocorasick.Automaton()
+        for stem, cues in by_stem.items():
+            self._automaton.add_word(stem, tuple(cues))
+        if by_stem:
+            self._automaton.make_automaton()
+        self._empty = not by_stem
+
+    def matches(self, text: str) -> dict[int, list[Hit]]:
+        """Rule index -> its matches in `text`, as LabelRule.matches gives them; `text` must be ASCII and
+        only eligible rules are answered for (an eligible rule absent from the result has none)."""
+        if self._empty:
+            return {}
+        lower = text.lower()
+        size = len(lower)
+        best: dict[int, dict[int, tuple[int, int, str]]] = {}  # rule -> start -> (order, end, cue)
+        for last, cues in self._automaton.iter(lower):
+            for cue in cues:
+                start = last - len(cue.stem) + 1
+                if start > 0 and lower[start - 1] in _WORD:
+                    continue
+                end = last + 1
+                if cue.wildcard:
+                    while end < size and lower[end] in _WORD:
+                        end += 1
+                elif end < size and lower[end] in _WORD:
+                    continue
+                if cue.cased and not text.startswith(cue.stem, start):
+                    continue
+                at = best.setdefault(cue.rule, {})
+                found = at.get(start)
+                if found is None or cue.order < found[0]:
+                    at[start] = (cue.order, end, cue.cue)
+        result: dict[int, list[Hit]] = {}
+        for rule, starts in best.items():
+            hits: list[Hit] = []
+            reached = 0
+            for start in sorted(starts):
+                if start < reached:
+                    continue  # inside the previous match: the regex resumes after it
+                _, end, cue = starts[start]
+                hits.append((start, cue))
+                reached = end
+            result[rule] = hits
+        return result
