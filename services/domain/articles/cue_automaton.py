@@ -14,14 +14,28 @@ a non-ASCII cue cannot match ASCII text and is left out (tests/unit/test_cue_ind
 the full scan).
 """
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import ahocorasick
 
-if TYPE_CHECKING:
-    from services.domain.articles.taxonomy import LabelRule
+from services.domain.articles.cue_index import CueHeads
+
+
+class Rule(Protocol):
+    """What the automaton reads of a label rule (services.domain.articles.taxonomy.LabelRule)."""
+
+    @property
+    def cues(self) -> tuple[str, ...]: ...
+    @property
+    def alternatives(self) -> tuple[str, ...]: ...
+    @property
+    def heads(self) -> CueHeads | None: ...
+    @property
+    def ignore(self) -> re.Pattern[str] | None: ...
+
 
 #: a match: (position in the text, the cue as the taxonomy lists it)
 Hit = tuple[int, str]
@@ -41,7 +55,7 @@ class _Cue:
 class CueAutomaton:
     """The cues of `rules` (every family's, in one list); `eligible` are the rules it answers for."""
 
-    def __init__(self, rules: Sequence["LabelRule"]) -> None:
+    def __init__(self, rules: Sequence[Rule]) -> None:
         # a cue written with other non-ASCII letters ('türkiye') never matches ASCII text: left out, its
         # rule's other cues still answer
         self.eligible = frozenset(
