@@ -19,11 +19,14 @@ from services.cli import (
     worker_cmd,
 )
 from services.common.paths import use_schemas_dir
-from services.common.settings import Settings
+from services.common.settings import Settings, package_version
 from services.domain.errors import PagewireError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(
+    package_version(), "--version", "-V", prog_name="pagewire", message="%(prog)s %(version)s"
+)
 @click.option(
     "--config",
     "config_file",

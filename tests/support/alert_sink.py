@@ -61,7 +61,7 @@ async def publish(settings: Settings, items: Iterable[dict[str, Any] | bytes]) -
     """Alerts (or raw bytes, for bad input) on the alerts topic, in order, all keyed like the first group."""
     messages = [
         (
-            (item["group_key"] if isinstance(item, dict) else "big-move-1h|timesca.com|KGS/USD").encode(),
+            (item["group_key"] if isinstance(item, dict) else "move-1h|timesca.com|KGS/USD").encode(),
             codec.encode(item) if isinstance(item, dict) else item,
         )
         for item in items

@@ -107,9 +107,9 @@ def alert(**overrides: Any) -> dict[str, Any]:
     message: dict[str, Any] = {
         "schema": "pagewire.alert/1",
         "alert_id": "9c4b2e7d1a0f3e5c8b6d4a2f0e1c3b5d",
-        "group_key": "big-move-1h|timesca.com|KGS/USD",
+        "group_key": "move-1h|timesca.com|KGS/USD",
         "status": "firing",
-        "rule": "big-move-1h",
+        "rule": "move-1h",
         "severity": "warning",
         "metric": "window_move_pct",
         "window": "1h",

@@ -148,7 +148,7 @@ def test_slack_header_is_cut_at_exactly_150() -> None:
     ("limit", "text_of"),
     [
         (slack.SECTION_LIMIT, lambda body: body["blocks"][1]["text"]["text"]),
-        (slack.FALLBACK_LIMIT - text_length(title_prefix() + "big-move-1h: "), lambda body: body["text"]),
+        (slack.FALLBACK_LIMIT - text_length(title_prefix() + "move-1h: "), lambda body: body["text"]),
     ],
 )
 def test_slack_texts_are_cut_at_their_limits(limit: int, text_of: Any) -> None:

@@ -9,13 +9,13 @@ from services.domain.errors import ConfigError
 from tests.support.alerts import alert_value
 
 JSON = {"Content-Type": "application/json"}
-TITLE = "🟠 WARNING · KGS/USD · big-move-1h"
+TITLE = "🟠 WARNING · KGS/USD · move-1h"
 SUMMARY = "KGS/USD moved +1.748252% in 1h on timesca.com (0.01144 -> 0.01164)"
 FOOTER = "pagewire alert 9c4b2e7d1a0f3e5c8b6d4a2f0e1c3b5d · snapshot 5d1c7e0b2a9f"
 FACTS = [
     ("Severity", "warning"),
     ("Status", "firing"),
-    ("Rule", "big-move-1h"),
+    ("Rule", "move-1h"),
     ("Pair", "KGS/USD"),
     ("Site", "timesca.com"),
     ("Measure", "move in 1h"),
@@ -64,9 +64,9 @@ def test_discord_gets_one_coloured_embed_that_pings_nobody() -> None:
 @pytest.mark.parametrize(
     ("severity", "status", "colour", "title"),
     [
-        ("critical", "firing", 0xD32F2F, "🔴 CRITICAL · KGS/USD · big-move-1h"),
-        ("info", "firing", 0x1976D2, "🔵 INFO · KGS/USD · big-move-1h"),
-        ("critical", "resolved", 0x2E7D32, "✅ RESOLVED · KGS/USD · big-move-1h"),
+        ("critical", "firing", 0xD32F2F, "🔴 CRITICAL · KGS/USD · move-1h"),
+        ("info", "firing", 0x1976D2, "🔵 INFO · KGS/USD · move-1h"),
+        ("critical", "resolved", 0x2E7D32, "✅ RESOLVED · KGS/USD · move-1h"),
     ],
 )
 def test_discord_colour_and_title_follow_severity_and_status(

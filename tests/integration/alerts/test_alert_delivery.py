@@ -55,7 +55,7 @@ async def test_each_kind_gets_its_native_payload_and_the_outcome_is_published(
         assert received[kind].headers["Content-Type"] == "application/json"
         assert fired["alert_id"] in received[kind].body.decode()  # the idempotency key, for people
         assert b"<!channel>" not in received[kind].body
-    title = "🟠 WARNING · KGS/USD · big-move-1h"
+    title = "🟠 WARNING · KGS/USD · move-1h"
     slack = received["slack"].json()
     assert slack["blocks"][0] == {
         "type": "header",
@@ -133,7 +133,7 @@ async def test_filters_by_severity_and_pair_and_says_why(
     everything = {"kind": "mattermost", "url_env": "URL_MATTERMOST"}
 
     def pair_alert(n: int, severity: str, pair: str) -> dict[str, Any]:
-        group_key = f"big-move-1h|timesca.com|{pair}"
+        group_key = f"move-1h|timesca.com|{pair}"
         return make_alert("filters", n, severity=severity, pair=pair, group_key=group_key)
 
     alerts = [
