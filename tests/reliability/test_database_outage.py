@@ -43,24 +43,26 @@ async def database_down(run: Pipeline) -> None:
 def latest(topics: dict[str, list[tuple[bytes, bytes]]]) -> dict[str, list[dict[str, Any]]]:
     """What the storage tables must hold: each stored topic's messages, the last one per table key."""
     found: dict[str, list[dict[str, Any]]] = {}
-    for name, (kind, key) in STORED.items():
+    catalog = load_catalog()
+    for name, key in STORED.items():
         last = {}
         for _, value in topics[name]:
-            message = codec.decode(value, f"pagewire.{kind}/1")
+            message = codec.decode(value, catalog.spec(name).value)
             last[tuple(message[field] for field in key)] = message
         found[name] = list(last.values())
     return by_key(found)
 
 
-# each stored topic's message type and the natural key of its table (services/sinks/storage/tables.py)
+# each stored topic's natural key of its table (services/sinks/storage/tables.py); its message type is the
+# catalog's value for the topic
 STORED = {
-    "ticker.rows": ("ticker_row", ("site", "pair", "event_time")),
-    "rates.deltas": ("rate_delta", ("site", "pair", "event_time")),
-    "ticker.staleness": ("staleness", ("site", "pair", "state", "event_time")),
-    "articles": ("article", ("article_id", "revision")),
-    "snapshots.parsed": ("snapshot_summary", ("snapshot_id",)),  # a page fetched again: its latest summary
-    "alerts": ("alert", ("alert_id",)),
-    "alerts.deliveries": ("alert_delivery", ("alert_id", "destination")),
+    "ticker.rows": ("site", "pair", "event_time"),
+    "rates.deltas": ("site", "pair", "event_time"),
+    "ticker.staleness": ("site", "pair", "state", "event_time"),
+    "articles": ("article_id", "revision"),
+    "snapshots.parsed": ("snapshot_id",),  # a page fetched again: its latest summary
+    "alerts": ("alert_id",),
+    "alerts.deliveries": ("alert_id", "destination"),
 }
 assert set(STORED) == set(STORED_TOPICS)
 

@@ -185,16 +185,23 @@ def is_headline_like(text: str) -> bool:
     Sentence case is also how a body's cut-off last fragment reads, so page_text takes such a line for a
     title only when a body paragraph follows it.
     """
-    if len(text) > _MAX_TITLE or text[0] == "•" or text.startswith(_CREDIT_LABELS):
-        return False
-    tail = text.rstrip(_CLOSERS)
-    if not tail or tail[-1] in _NOT_TITLE_ENDS:
-        return False
-    words = text.split(" ")
-    if not 2 <= len(words) <= _MAX_HEADLINE_WORDS:
+    words = _title_words(text)
+    if words is None or len(words) > _MAX_HEADLINE_WORDS:
         return False
     first = words[0].lstrip(_OPENERS)
     return bool(first) and first[0].isupper() and not opens_with_dateline(text)
+
+
+def _title_words(text: str) -> list[str] | None:
+    """The words of a line shaped like a title of either case (short, two words or more, no bullet or
+    credit label, no final stop, comma or dash), or None."""
+    if len(text) > _MAX_TITLE or text[0] == "•" or text.startswith(_CREDIT_LABELS):
+        return None
+    tail = text.rstrip(_CLOSERS)
+    if not tail or tail[-1] in _NOT_TITLE_ENDS:
+        return None
+    words = text.split(" ")
+    return words if len(words) >= 2 else None
 
 
 def is_title_like(text: str) -> bool:
@@ -209,13 +216,8 @@ def is_title_like(text: str) -> bool:
     cut by the listing ("In order to change that, the ministers") out of the titles. Whether a title-like
     line *is* a title also depends on what follows it; see page_text.
     """
-    if len(text) > _MAX_TITLE or text[0] == "•" or text.startswith(_CREDIT_LABELS):
-        return False
-    tail = text.rstrip(_CLOSERS)
-    if not tail or tail[-1] in _NOT_TITLE_ENDS:
-        return False
-    words = text.split(" ")
-    if len(words) < 2:
+    words = _title_words(text)
+    if words is None:
         return False
     significant = lower = 0
     for index, word in enumerate(words):
