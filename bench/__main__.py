@@ -51,7 +51,9 @@ QUICK = {
 
 
 def arguments(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    # `pagewire bench` runs this module and names itself so in the usage line
+    prog = os.environ.get("PAGEWIRE_BENCH_PROG", "python -m bench")
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run of a minute or two")
     parser.add_argument(
         "--only",

@@ -40,9 +40,9 @@ def command() -> None:
 @click.option(
     "--deltas",
     "events_file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=click.Path(exists=True, dir_okay=False, allow_dash=True, path_type=Path),
     required=True,
-    help="JSON lines of pagewire.rate_delta/1 and pagewire.staleness/1 messages, in event order.",
+    help="JSON lines of pagewire.rate_delta/1 and pagewire.staleness/1 messages in event order (- : stdin).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the alert events as JSON lines.")
 def try_rules(rules_file: Path, events_file: Path, as_json: bool) -> None:
@@ -72,11 +72,12 @@ def try_rules(rules_file: Path, events_file: Path, as_json: bool) -> None:
 
 def _read_events(path: Path) -> Iterator[AlertEvent]:
     """Each non-blank line one message, validated against its schema; errors name the line."""
-    with path.open(encoding="utf-8") as lines:
+    stdin = str(path) == "-"
+    with click.open_file(str(path), encoding="utf-8") as lines:
         for number, line in enumerate(lines, start=1):
             if not line.strip():
                 continue
-            where = f"{path}:{number}"
+            where = f"{'stdin' if stdin else path}:{number}"
             try:
                 message = json.loads(line)
             except json.JSONDecodeError as exc:

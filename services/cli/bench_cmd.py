@@ -25,6 +25,8 @@ def command(arguments: tuple[str, ...]) -> None:
     # from the caller's directory (a relative --json path means what the caller thinks it means)
     path = os.pathsep.join(filter(None, [str(CHECKOUT), os.environ.get("PYTHONPATH")]))
     done = subprocess.run(  # noqa: S603
-        [sys.executable, "-m", "bench", *arguments], env={**os.environ, "PYTHONPATH": path}, check=False
+        [sys.executable, "-m", "bench", *arguments],
+        env={**os.environ, "PYTHONPATH": path, "PAGEWIRE_BENCH_PROG": "pagewire bench"},
+        check=False,
     )
     sys.exit(done.returncode)

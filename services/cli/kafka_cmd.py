@@ -1,10 +1,14 @@
 """`pagewire kafka up|down|status`: the local development broker."""
 
+import asyncio
+import logging
+
 import click
 
 from services.common.settings import Settings
 from services.domain.errors import PagewireError
 from services.localkafka.broker import LocalKafka
+from services.localkafka.host import answers
 
 
 @click.group("kafka")
@@ -38,8 +42,21 @@ def down(settings: Settings) -> None:
 @command.command()
 @click.pass_obj
 def status(settings: Settings) -> None:
-    """Say whether the local broker runs and where; exit 1 when it does not."""
+    """Say whether the local broker runs and where, and whether the Kafka pagewire is configured to use
+    (PAGEWIRE_KAFKA_BOOTSTRAP) answers when that is another one; exit 1 when the one in use does not."""
     current = LocalKafka(settings.local_kafka).status()
-    click.echo(current.describe())
-    if not current.running:
+    configured = settings.kafka.bootstrap
+    if configured == current.bootstrap:
+        click.echo(current.describe())
+        if not current.running:
+            raise SystemExit(1)
+        return
+    # aiokafka logs a refused connection itself; the line below says it once, plainly
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
+    reachable = asyncio.run(answers(configured))
+    click.echo(
+        f"kafka at {configured} (PAGEWIRE_KAFKA_BOOTSTRAP): {'answers' if reachable else 'does not answer'}"
+    )
+    click.echo(f"local broker: {current.describe()}")
+    if not reachable:
         raise SystemExit(1)

@@ -139,3 +139,22 @@ def test_a_broken_rules_file_is_reported_with_its_name(tmp_path: Path, events_fi
     assert result.output == (
         f"Error: {rules}: rule 'r': threshold: write it as a string, e.g. \"1.5\", so it stays exact\n"
     )
+
+
+def test_events_read_from_stdin_give_the_same_alerts_and_errors_name_stdin(
+    rules_file: Path, events_file: Path
+) -> None:
+    from_file = invoke("--rules", rules_file, "--deltas", events_file, "--json")
+    piped = CliRunner().invoke(
+        cli,
+        ["alerts", "test", "--rules", str(rules_file), "--deltas", "-", "--json"],
+        input=events_file.read_bytes(),
+        env=TERMINAL,
+    )
+    assert (piped.exit_code, piped.output) == (0, from_file.output)
+
+    broken = CliRunner().invoke(
+        cli, ["alerts", "test", "--deltas", "-"], input=b'\n{"schema": "other/1"}\n', env=TERMINAL
+    )
+    assert broken.exit_code == 1
+    assert "stdin:2: expected a pagewire.rate_delta/1 or pagewire.staleness/1 message" in broken.output
