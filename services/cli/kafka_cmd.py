@@ -52,8 +52,13 @@ def status(settings: Settings) -> None:
             raise SystemExit(1)
         return
     # aiokafka logs a refused connection itself; the line below says it once, plainly
-    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
-    reachable = asyncio.run(answers(configured))
+    library = logging.getLogger("aiokafka")
+    level = library.level
+    library.setLevel(logging.CRITICAL)
+    try:
+        reachable = asyncio.run(answers(configured))
+    finally:
+        library.setLevel(level)
     click.echo(
         f"kafka at {configured} (PAGEWIRE_KAFKA_BOOTSTRAP): {'answers' if reachable else 'does not answer'}"
     )

@@ -65,5 +65,5 @@ def test_pagewire_bench_hands_its_arguments_to_the_harness(tmp_path: Path) -> No
         [pagewire, "bench", "--only", "nonsense"], cwd=tmp_path, capture_output=True, text=True, check=False
     )
     assert done.returncode == 2
-    assert "usage: python -m bench" in done.stderr
+    assert "usage: pagewire bench" in done.stderr
     assert "unknown part(s) nonsense" in done.stderr
