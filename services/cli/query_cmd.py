@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from services.common.settings import Settings
+from services.common.taxonomy_file import load_taxonomy
 from services.domain.errors import PagewireError
 from services.sinks.storage import queries
 from services.sinks.storage.connect import open_database
@@ -113,7 +114,20 @@ def _filters(pair: str | None, label: str | None, since: str | None, limit: int)
         since_us = queries.since_us(since, datetime.now(UTC)) if since else None
     except PagewireError as exc:
         raise click.BadParameter(str(exc), param_hint="--since") from exc
-    return queries.Filters(pair=pair.upper() if pair else None, label=label, since_us=since_us, limit=limit)
+    slug = None if label is None else _label_slug(label)
+    return queries.Filters(pair=pair.upper() if pair else None, label=slug, since_us=since_us, limit=limit)
+
+
+def _label_slug(label: str) -> str:
+    """The taxonomy slug `label` names, in any case; an unknown one is refused with the known ones."""
+    taxonomy = load_taxonomy()
+    known = sorted(rule.slug for rule in (*taxonomy.countries, *taxonomy.subjects))
+    slug = label.strip().lower()
+    if slug not in known:
+        raise click.BadParameter(
+            f"unknown label {label!r}; known labels: {', '.join(known)}", param_hint="--label"
+        )
+    return slug
 
 
 def _fetch(settings: Settings, query: Query, filters: queries.Filters) -> list[dict[str, Any]]:

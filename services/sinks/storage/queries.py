@@ -136,7 +136,8 @@ async def alerts(database: Database, filters: Filters) -> list[dict[str, Any]]:
     where, params = _where(filters, "a")
     sql = (
         "SELECT a.alert_id, a.event_time, a.status, a.severity, a.rule, a.site, a.pair, a.metric,"  # noqa: S608
-        " a.time_window, a.value, a.threshold, a.summary, a.snapshot_id"
+        # the column is time_window (WINDOW is an SQL keyword); readers see the topic's field name
+        ' a.time_window AS "window", a.value, a.threshold, a.summary, a.snapshot_id'
         f" FROM alerts a WHERE {where} ORDER BY a.event_us DESC, a.alert_id LIMIT ?"
     )
     found = await database.fetch(sql, [*params, filters.limit])

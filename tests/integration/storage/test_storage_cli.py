@@ -130,10 +130,16 @@ async def test_the_sink_process_stores_stops_on_sigterm_and_query_prints_what_it
             "labels": {"countries": ["turkey"], "subjects": ["security-defense"]},
         }
     ]
-    # the latest revision dropped the label: the article is no longer about Kazakhstan
+    # labels in any case; the latest revision dropped the label: the article is no longer about Kazakhstan
+    assert await json_lines(sink_env, "articles", "--label", "Turkey") == await json_lines(
+        sink_env, "articles", "--label", "turkey"
+    )
     assert await json_lines(sink_env, "articles", "--label", "kazakhstan") == []
+    code, out, err = await pagewire(sink_env, "query", "articles", "--label", "kazakstan")
+    assert (code, out) == (2, "")
+    assert "Invalid value for --label: unknown label 'kazakstan'; known labels: afghanistan, china," in err
     alerts = await json_lines(sink_env, "alerts")
-    assert [(a["alert_id"], a["status"], a["time_window"], a["value"], a["deliveries"]) for a in alerts] == [
+    assert [(a["alert_id"], a["status"], a["window"], a["value"], a["deliveries"]) for a in alerts] == [
         ("1" * 32, "resolved", None, None, {}),
         (
             example("alert")["alert_id"],
