@@ -39,9 +39,10 @@ CHATS = {
 HOSTILE = {  # what `pagewire query` is asked, and must answer with nothing and no harm
     "rates": ("--pair", "KGS/USD' OR '1'='1"),
     "deltas": ("--pair", "x'; DELETE FROM rate_deltas; --"),
-    "articles": ("--label", "x') OR 1=1; DROP TABLE articles; --"),
     "alerts": ("--pair", "' UNION SELECT * FROM alert_deliveries --"),
 }
+# a label must be one of the taxonomy's: anything else is refused (exit 2) before any SQL runs
+REFUSED = ("articles", "--label", "x') OR 1=1; DROP TABLE articles; --")
 # identifiers and placeholder lists the sinks interpolate into SQL, each checked by hand: never a value
 SQL_INTERPOLATIONS = {
     "json", "_DELTA_COLUMNS", "where", "order", "latest", "marks", "select", "_LATEST_RATE", "table.name",
@@ -66,13 +67,13 @@ async def database_down(run: Pipeline) -> None:
         await asyncio.sleep(3)  # connection errors that could name the URL and its password
 
 
-async def pagewire(env: dict[str, str], *args: str) -> str:
+async def pagewire(env: dict[str, str], *args: str, code: int = 0) -> str:
     pipe, merged = asyncio.subprocess.PIPE, asyncio.subprocess.STDOUT
     process = await asyncio.create_subprocess_exec(
         PAGEWIRE, *args, env={**os.environ, **env}, stdout=pipe, stderr=merged
     )
     out, _ = await asyncio.wait_for(process.communicate(), 60)
-    assert process.returncode == 0, out.decode()
+    assert process.returncode == code, out.decode()
     return out.decode()
 
 
@@ -101,6 +102,8 @@ async def test_no_secret_leaks_page_text_is_inert_in_every_chat_and_only_probes_
             env = {**run.env, "PAGEWIRE_DATABASE_URL": target.url}
             for view, (option, value) in HOSTILE.items():
                 assert await pagewire(env, "query", view, option, value, "--json") == "", (dialect, view)
+            refused = await pagewire(env, "query", *REFUSED, "--json", code=2)
+            assert "unknown label" in refused, dialect
             assert await pagewire(env, "query", "rates", "--pair", "KGS/USD", "--json")  # the query works
             seen.append(await pagewire(env, "config"))
         assert await run.stored() == before  # and harmed nothing
