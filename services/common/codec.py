@@ -63,9 +63,10 @@ def decode(raw: bytes | None, expected: str | Collection[str]) -> dict[str, Any]
         raise SchemaError(f"not JSON: {exc}", reason="invalid_json") from exc
     if not isinstance(message, dict):
         raise SchemaError("not a JSON object", reason="invalid_json")
+    accepted = (expected,) if isinstance(expected, str) else tuple(sorted(expected))
     schema = message.get("schema")
-    if schema != expected if isinstance(expected, str) else schema not in expected:
-        wanted = expected if isinstance(expected, str) else " or ".join(sorted(expected))
+    if schema not in accepted:
+        wanted = " or ".join(accepted)
         raise SchemaError(f"expected schema {wanted}, got {schema!r}", reason="wrong_schema")
     validate(message)
     return message
