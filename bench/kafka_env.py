@@ -120,6 +120,10 @@ class Offsets:
         ends = await self._consumer.end_offsets(partitions)
         return sum(ends.values())
 
+    async def prefixed(self, prefix: str) -> list[str]:
+        """Every topic whose name starts with `prefix`: the catalog's and those Faust made (changelogs)."""
+        return sorted(topic for topic in await self._admin.list_topics() if topic.startswith(prefix))
+
     async def committed(self, group: str, *topics: str) -> int:
         offsets = await self._admin.list_consumer_group_offsets(group)
         return sum(meta.offset for tp, meta in offsets.items() if tp.topic in topics and meta.offset > 0)

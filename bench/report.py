@@ -208,6 +208,13 @@ def print_table(results: dict[str, Any]) -> None:
             f"worker: {highest['worker_cpu_ms_per_snapshot']} ms CPU per snapshot at "
             f"{highest['worker_cpu_percent']}% of a core"
         )
+        produced = highest.get("produced")
+        if produced:
+            console.print(
+                f"worker: {produced['records_per_snapshot']} records produced per snapshot "
+                f"({produced['outputs_per_snapshot']} outputs, {produced['changelog_per_snapshot']} changelog) "
+                f"over {produced['snapshots']:,} snapshots"
+            )
     for name, sink in (results.get("sink") or {}).items():
         if "skipped" in sink:
             console.print(f"storage sink {name} skipped: {sink['skipped']}")

@@ -39,7 +39,27 @@ async def run_saturation(part: Part, corpus: Corpus, count: int, deadline: float
         samples = await sample(offsets, worker, parsed, count, deadline)
         outputs = {name: await offsets.end(part.catalog.name(name)) for name in COUNTED}
         peak = worker.peak_rss_mb()
-    return {**window(samples, count), "outputs": outputs, "peak_rss_mb": round(peak, 1)}
+    async with Offsets(part.settings) as offsets:  # the worker stopped: everything it held is written
+        produced = await records_produced(offsets, part)
+    return {**window(samples, count), "outputs": outputs, "produced": produced, "peak_rss_mb": round(peak, 1)}
+
+
+async def records_produced(offsets: Offsets, part: Part) -> dict[str, Any]:
+    """Records the worker wrote per snapshot it processed: outputs (every catalog topic it writes, label
+    topics included) and table changelog records, counted from end offsets once it has stopped."""
+    processed = await offsets.end(part.catalog.name("snapshots.parsed"))
+    raw = part.catalog.name("snapshots.raw")
+    output_topics = [part.catalog.name(name) for name in part.catalog.written_by("worker")]
+    outputs = await offsets.end(*(topic for topic in output_topics if topic != raw))
+    changelogs = [topic for topic in await offsets.prefixed(part.prefix) if topic.endswith("-changelog")]
+    changelog = await offsets.end(*changelogs)
+    per = max(1, processed)
+    return {
+        "snapshots": processed,
+        "outputs_per_snapshot": round(outputs / per, 2),
+        "changelog_per_snapshot": round(changelog / per, 2),
+        "records_per_snapshot": round((outputs + changelog) / per, 2),
+    }
 
 
 def records(corpus: Corpus, count: int, start: int = 0) -> Any:

@@ -121,6 +121,14 @@ class WorkerSettings:
         default=DATA_DIR / "alert_rules.yaml",
         metadata=setting("PAGEWIRE_ALERT_RULES", "alert rules file (YAML or TOML) the worker evaluates"),
     )
+    changelog_batch_events: int = field(
+        default=1000,
+        metadata=setting(
+            "PAGEWIRE_WORKER_CHANGELOG_BATCH",
+            "events whose table changes go to the changelog together, one record per changed key "
+            "(every commit writes what is held in any case)",
+        ),
+    )
     validate_outputs: bool = field(
         default=False,
         metadata=setting(

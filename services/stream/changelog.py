@@ -16,6 +16,15 @@ only once its changelog record is: recovered state is never ahead of what was pu
 # events after the last committed offset, processed again, repeat their outputs byte for byte. Faust
 # commits offsets right after it flushes the producer; `release_all` runs first in that flush and returns
 # only once every held change is on the changelog, acknowledged.
+#
+# Changes are written a batch of events at a time (at each commit, or once `batch_events` events are held),
+# one record per changed key: its last value in the batch (Kafka Streams' record cache does the same).
+# A site's snapshots set the same keys on every page (each pair's small record, the site entry), so a
+# batch of a few hundred snapshots of a dozen sites writes a few dozen ticker records instead of five per
+# snapshot. A crash half way through a batch's records leaves each key at its value before the batch or
+# after it, never ahead of the published outputs. Two orders inside a batch keep a ticker state readable
+# from any prefix (services/domain/ticker/records.py): records go out in the order of their last change
+# (a pair's chunks before its small record, as its last event wrote them), and deletions after every write.
 
 import asyncio
 from collections import deque
@@ -52,7 +61,11 @@ class _Event:
 class DeferredChangelog:
     """The held changes of every table made with `table()`, in one queue shared by all agents."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, batch_events: int = 1) -> None:
+        if batch_events < 1:
+            raise ValueError(f"a changelog batch must hold at least one event, not {batch_events}")
+        #: events held before their changes are written without waiting for a commit
+        self.batch_events = batch_events
         self._current: list[Change] = []
         self._held: deque[_Event] = deque()
         self._releasing = asyncio.Lock()
@@ -84,19 +97,27 @@ class DeferredChangelog:
         return event.outputs
 
     async def release_ready(self) -> None:
-        """Send the changes of the oldest events whose outputs are all acknowledged, without waiting."""
+        """Once `batch_events` events are held: send the changes of the oldest events whose outputs are all
+        acknowledged, one record per key, without waiting for the changelog."""
+        if len(self._held) < self.batch_events:
+            return
         async with self._releasing:
+            ready: list[_Event] = []
             while self._held and _acknowledged(self._held[0]):
-                await self._write(self._held.popleft())
+                ready.append(self._held.popleft())
+            await self._write(ready)
 
     async def release_all(self) -> None:
-        """Wait for every held event's outputs, send its changes, and wait until the changelog has them;
-        raises if an output or a changelog record failed (so no offset is committed past its event)."""
+        """Wait for every held event's outputs, send their changes (one record per key), and wait until the
+        changelog has them; raises if an output or a changelog record failed (so no offset is committed
+        past its event, and the events stay held)."""
         async with self._releasing:
-            while self._held:
-                event = self._held[0]
-                await asyncio.gather(*await event.outputs)
-                await self._write(self._held.popleft())
+            while self._held:  # the agents go on while this awaits: what they add is released too
+                index = 0
+                while index < len(self._held):
+                    await asyncio.gather(*await self._held[index].outputs)
+                    index += 1
+                await self._write([self._held.popleft() for _ in range(index)])
             if self._unacknowledged:
                 # _on_sent was added to each before wait's own callback, so it has run when this returns
                 await asyncio.wait(list(self._unacknowledged))
@@ -108,8 +129,8 @@ class DeferredChangelog:
     def held(self) -> int:
         return len(self._held)
 
-    async def _write(self, event: _Event) -> None:
-        for change in event.changes:
+    async def _write(self, events: list[_Event]) -> None:
+        for change in coalesce(events):
             record = change.table.encode(change)
             sent = await change.table.send(record)
             self._unacknowledged.add(sent)
@@ -136,6 +157,19 @@ class DeferredChangelog:
             by_table.setdefault(change.table, []).append((change, record))
         for table, records in by_table.items():
             table.acknowledged(records)
+
+
+def coalesce(events: Sequence[_Event]) -> list[Change]:
+    """The changes the changelog needs for these events, in order: each key's last change only, placed
+    where that change was made, and every deletion after every write."""
+    last: dict[tuple[HeldTable, Any], Change] = {}
+    for event in events:
+        for change in event.changes:
+            where = (change.table, change.key)
+            last.pop(where, None)  # re-inserted: a dict keeps the order of its last change
+            last[where] = change
+    writes = [change for change in last.values() if change.value is not None]
+    return writes + [change for change in last.values() if change.value is None]
 
 
 def _acknowledged(event: _Event) -> bool:

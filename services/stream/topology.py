@@ -11,6 +11,7 @@ from services.common.alert_rules_file import read_rules_file
 from services.common.catalog import load_catalog
 from services.common.observe import Readiness
 from services.common.settings import Settings
+from services.domain.errors import ConfigError
 from services.common.taxonomy_file import load_taxonomy
 from services.stream.app import make_app, run_before_flush
 from services.stream.changelog import DeferredChangelog
@@ -50,7 +51,10 @@ def build_topology(settings: Settings, **app_overrides: Any) -> Topology:
 
     # before any table opens its files: those a crash may have left ahead of Kafka are removed here
     local_state = open_local_state(settings.worker.store, app.conf.datadir, app.conf.tabledir)
-    changelog = DeferredChangelog()
+    batch = settings.worker.changelog_batch_events
+    if batch < 1:
+        raise ConfigError(f"PAGEWIRE_WORKER_CHANGELOG_BATCH must be at least 1, not {batch}")
+    changelog = DeferredChangelog(batch_events=batch)
     recovery = RecoveryReport(local_state, changelog)
     stages = build_stages(
         rules=rules,

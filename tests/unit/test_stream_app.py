@@ -2,8 +2,12 @@
 
 from pathlib import Path
 
+import pytest
+
 from services.common.settings import Settings
+from services.domain.errors import ConfigError
 from services.stream.app import make_app
+from services.stream.topology import build_topology
 
 
 async def test_the_worker_producer_is_idempotent_and_waits_for_all_replicas(tmp_path: Path) -> None:
@@ -32,3 +36,13 @@ def test_changelogs_get_the_configured_replicas_and_a_crashed_worker_is_noticed_
     app = make_app(settings)
     assert app.conf.topic_replication_factor == 3
     assert app.conf.broker_session_timeout == 12.0
+
+
+def test_the_changelog_batch_comes_from_its_setting_and_an_empty_batch_is_refused(tmp_path: Path) -> None:
+    base = {"PAGEWIRE_WORKER_STORE": "memory", "PAGEWIRE_STATE_DIR": str(tmp_path)}
+    topology = build_topology(Settings.load({**base, "PAGEWIRE_WORKER_CHANGELOG_BATCH": "250"}))
+    assert topology.changelog.batch_events == 250
+    assert build_topology(Settings.load({**base, "PAGEWIRE_TOPIC_PREFIX": "t2."})).changelog.batch_events == 1000
+
+    with pytest.raises(ConfigError, match="PAGEWIRE_WORKER_CHANGELOG_BATCH must be at least 1, not 0"):
+        build_topology(Settings.load({**base, "PAGEWIRE_WORKER_CHANGELOG_BATCH": "0"}))
