@@ -210,10 +210,10 @@ def print_table(results: dict[str, Any]) -> None:
         )
         produced = highest.get("produced")
         if produced:
+            outputs, changelog = produced["outputs_per_snapshot"], produced["changelog_per_snapshot"]
             console.print(
                 f"worker: {produced['records_per_snapshot']} records produced per snapshot "
-                f"({produced['outputs_per_snapshot']} outputs, {produced['changelog_per_snapshot']} changelog) "
-                f"over {produced['snapshots']:,} snapshots"
+                f"({outputs} outputs, {changelog} changelog) over {produced['snapshots']:,} snapshots"
             )
     for name, sink in (results.get("sink") or {}).items():
         if "skipped" in sink:

@@ -11,8 +11,8 @@ from services.common.alert_rules_file import read_rules_file
 from services.common.catalog import load_catalog
 from services.common.observe import Readiness
 from services.common.settings import Settings
-from services.domain.errors import ConfigError
 from services.common.taxonomy_file import load_taxonomy
+from services.domain.errors import ConfigError
 from services.stream.app import make_app, run_before_flush
 from services.stream.changelog import DeferredChangelog
 from services.stream.lag import report_lag

@@ -42,7 +42,8 @@ def test_the_changelog_batch_comes_from_its_setting_and_an_empty_batch_is_refuse
     base = {"PAGEWIRE_WORKER_STORE": "memory", "PAGEWIRE_STATE_DIR": str(tmp_path)}
     topology = build_topology(Settings.load({**base, "PAGEWIRE_WORKER_CHANGELOG_BATCH": "250"}))
     assert topology.changelog.batch_events == 250
-    assert build_topology(Settings.load({**base, "PAGEWIRE_TOPIC_PREFIX": "t2."})).changelog.batch_events == 1000
+    default = build_topology(Settings.load({**base, "PAGEWIRE_TOPIC_PREFIX": "t2."}))
+    assert default.changelog.batch_events == 1000
 
     with pytest.raises(ConfigError, match="PAGEWIRE_WORKER_CHANGELOG_BATCH must be at least 1, not 0"):
         build_topology(Settings.load({**base, "PAGEWIRE_WORKER_CHANGELOG_BATCH": "0"}))
