@@ -12,7 +12,8 @@ _BINDING_VERSION = "0.5.0"
 
 
 def asyncapi_document(catalog: Catalog, bootstrap: str = "localhost:9092") -> dict[str, Any]:
-    """Channels for the public topics (label families as one parameterised channel each)."""
+    """Channels for every topic (label families as one parameterised channel each): the public ones to
+    receive, snapshots.raw to send."""
     channels: dict[str, Any] = {}
     operations: dict[str, Any] = {}
     messages: dict[str, Any] = {}
@@ -22,9 +23,13 @@ def asyncapi_document(catalog: Catalog, bootstrap: str = "localhost:9092") -> di
         messages.setdefault(message_id, _message(spec, message_id))
         schemas.setdefault(message_id, _payload_schema(spec.value))
         channels[channel_id] = _channel(catalog, channel_id, spec, message_id, labels)
-        operations[f"receive.{channel_id}"] = {
-            "action": "receive",
-            "summary": f"Subscribe to {catalog.prefix}{channel_id}",
+        # public topics are pagewire's outputs, to subscribe to; the others (snapshots.raw) its input, which
+        # `pagewire produce` writes and any other producer may write to, keeping the same contract
+        action = "receive" if spec.public else "send"
+        verb = "Subscribe to" if spec.public else "Publish page snapshots for pagewire to process to"
+        operations[f"{action}.{channel_id}"] = {
+            "action": action,
+            "summary": f"{verb} {catalog.prefix}{channel_id}",
             "channel": {"$ref": f"#/channels/{_pointer(channel_id)}"},
             "messages": [{"$ref": f"#/channels/{_pointer(channel_id)}/messages/{message_id}"}],
         }
@@ -34,7 +39,8 @@ def asyncapi_document(catalog: Catalog, bootstrap: str = "localhost:9092") -> di
             "title": "pagewire topics",
             "version": version("pagewire"),
             "description": (
-                "Public Kafka topics of pagewire. Values are UTF-8 JSON; every message carries `schema` "
+                "Kafka topics of pagewire: snapshots.raw, its input, and the public topics it writes. "
+                "Values are UTF-8 JSON; every message carries `schema` "
                 "(name/version), `snapshot_id` (provenance) and `event_time` (RFC 3339 UTC). Keys are UTF-8 "
                 f"strings. Topic names carry the configurable prefix, here {catalog.prefix!r}."
             ),
@@ -53,8 +59,6 @@ def _channels(catalog: Catalog) -> list[tuple[str, TopicSpec, list[str]]]:
     found: list[tuple[str, TopicSpec, list[str]]] = []
     families: dict[str, list[str]] = {}
     for spec in catalog.topics:
-        if not spec.public:
-            continue
         if spec.family and spec.label:
             template = spec.name[: -len(spec.label)] + "{slug}"
             if template not in families:

@@ -159,7 +159,8 @@ def test_every_message_of_a_whole_run_of_the_stage_is_valid() -> None:
         ("0.00009", "-0", at(2.5)),
         ("0.00008", "-11.11", at(3, minutes=0.5)),
         ("0.00010", "0", at(1)),  # late
-        ("0.00011", "0", at(30)),  # after a silence: the 1h and 24h windows are null
+        # after a silence: the 1h window is null; the 24h window's reference was last seen 3h before it
+        ("0.00011", "0", at(30)),
     ]
     clock = Monotonic()
     running = stages(monotonic=clock)
@@ -191,7 +192,13 @@ def test_every_message_of_a_whole_run_of_the_stage_is_valid() -> None:
     last_delta = uzs[8]
     assert last_delta["windows"] == {
         "1h": None,
-        "24h": None,
+        "24h": {
+            "from_rate": "0.00008",
+            "from_time": "2025-02-19T09:00:30Z",
+            "change": "0.00003",
+            "change_pct": "37.500000",
+            "change_ticks": 3,
+        },
         "7d": {
             "from_rate": "0.00008",
             "from_time": "2025-02-19T06:00:00Z",

@@ -92,6 +92,18 @@ def test_a_move_over_the_threshold_fires_one_alert_with_every_field() -> None:
     }
 
 
+def test_a_move_against_a_reference_from_before_the_window_says_how_old_it_is() -> None:
+    """After a 90-minute gap in the snapshots, the 1h window's reference is the rate last seen 30 minutes
+    before the window started (services.domain.ticker.deltas.window_move): the summary gives its age."""
+    windows = {"1h": move("0.01144", "0.0002", "1.748252", 20, at="2025-02-19T05:30:00Z")}
+    [evaluation], _ = run(rules(MOVE_1H), [delta_event(1, "2025-02-19T07:00:00Z", windows=windows)])
+    [alert] = published(evaluation)
+    assert alert["summary"] == (
+        "KGS/USD moved +1.748252% in 1h on timesca.com (0.01144, seen 1h 30m ago -> 0.01164)"
+    )
+    assert (alert["status"], alert["value"]) == ("firing", "1.748252")
+
+
 def test_firing_again_inside_the_cooldown_is_suppressed_and_counted() -> None:
     events = [delta_event(1, "2025-02-19T07:00:00Z"), delta_event(2, "2025-02-19T07:29:59Z")]
     [_, second], states = run(rules(MOVE_1H), events)

@@ -1,7 +1,9 @@
 """Delta math with Decimal and moves over look-back windows."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
+
+import pytest
 
 from services.domain.ticker.dedupe import observe_ticker
 from services.domain.ticker.deltas import RateDelta, RateReading, RateRun, compute_delta, window_move
@@ -89,16 +91,65 @@ def test_window_includes_an_observation_exactly_at_its_start() -> None:
     assert (move.from_rate, move.from_time, move.change_ticks) == ("0.01144", at(0), 2)
 
 
-def test_window_excludes_an_observation_just_before_its_start() -> None:
-    assert window_move([run("0.01144", 0, 0)], "0.01146", at(1, minutes=1), timedelta(hours=1)) is None
+def test_a_rate_last_seen_just_before_the_start_is_the_reference_with_its_own_time() -> None:
+    move = window_move([run("0.01144", 0, 0)], "0.01146", at(1, minutes=1), timedelta(hours=1))
+    assert move is not None
+    assert (move.from_rate, move.from_time, move.change_ticks) == ("0.01144", at(0), 2)
 
 
-def test_window_takes_the_oldest_run_inside() -> None:
+@pytest.mark.parametrize(
+    ("gap_minutes", "from_rate", "from_time"),
+    [
+        # snapshots every 5 minutes: at the start (10:00) the page showed 0.01150, new at 10:00
+        (0, "0.01150", at(4)),
+        # no snapshot from 10:10 to 10:40: the start still has a rate seen at it
+        (30, "0.01150", at(4)),
+        # no snapshot from 9:40 to 11:10 (the move): the rate known at the start (10:10) was last seen at
+        # 9:40, 30 minutes before the window; before the as-of join this window was null, and no alert fired
+        (90, "0.01144", at(3, minutes=40)),
+    ],
+)
+def test_a_window_takes_the_rate_known_at_its_start_across_gaps(
+    gap_minutes: int, from_rate: str, from_time: datetime
+) -> None:
+    """A pair seen every 5 minutes from 8:00, 0.01144 until 9:55 and 0.01150 from 10:00, with a gap in the
+    snapshots; at 11:00 (or right after the gap, when it ends later) the rate moves to 0.01200."""
+    sightings = list(range(0, 181, 5))  # minutes after 8:00, to 11:00
+    if gap_minutes == 30:
+        sightings = [m for m in sightings if not 130 <= m <= 160]
+    if gap_minutes == 90:
+        sightings = [m for m in sightings if m <= 100] + [190]
+    state: TickerState | None = None
+    for minute in sightings[:-1]:
+        rate = "0.01144" if minute < 120 else "0.01150"
+        state = observe_ticker(state, observation(rate, when=at(2, minutes=minute)), RULES).state
+    outcome = observe_ticker(state, observation("0.01200", when=at(2, minutes=sightings[-1])), RULES)
+    assert outcome.delta is not None
+    one_hour = dict(outcome.delta.windows)["1h"]
+    assert one_hour is not None
+    assert (one_hour.from_rate, one_hour.from_time) == (from_rate, from_time)
+    assert str(one_hour.change_pct) == {"0.01150": "4.347826", "0.01144": "4.895105"}[from_rate]
+
+
+def test_a_reference_seen_over_a_window_before_the_start_is_too_old() -> None:
+    # last seen 2h 1m before the move: 1h 1m before the 1h window, so the window has no reference
+    assert window_move([run("0.01144", 0, 0)], "0.01146", at(2, minutes=1), timedelta(hours=1)) is None
+    # one run seen inside the window, after a long silence: the move is from it, as for a new pair
+    history = [run("0.01144", 0, 0), run("0.01145", 10.5, 10.75)]
+    move = window_move(history, "0.01146", at(11), timedelta(hours=1))
+    assert move is not None and (move.from_rate, move.from_time) == ("0.01145", at(10.5))
+
+
+def test_window_takes_the_rate_known_at_its_start() -> None:
     history = [run("0.01140", 0, 2), run("0.01144", 5, 6), run("0.01150", 7, 9)]
     move = window_move(history, "0.01146", at(10), timedelta(hours=6))
     assert move is not None
-    assert (move.from_rate, move.from_time) == ("0.01144", at(5))
-    assert (str(move.change), str(move.change_pct), move.change_ticks) == ("0.00002", "0.174825", 2)
+    # at the start (4h) the page's rate was 0.01140: accepted at 0h, last seen at 2h, 0.01144 came at 5h
+    assert (move.from_rate, move.from_time) == ("0.01140", at(2))
+    assert (str(move.change), str(move.change_pct), move.change_ticks) == ("0.00006", "0.526316", 6)
+    # a pair first seen inside the window: its oldest run there
+    move = window_move(history[1:], "0.01146", at(10), timedelta(hours=6))
+    assert move is not None and (move.from_rate, move.from_time) == ("0.01144", at(5))
 
 
 def test_duplicates_keep_a_rate_inside_the_window_from_its_start() -> None:
@@ -154,12 +205,20 @@ def test_a_day_later_the_24h_window_starts_at_the_boundary() -> None:
     assert week is not None and (week.from_rate, week.from_time) == ("0.01144", at(0))
 
 
-def test_history_forgets_runs_older_than_the_longest_window() -> None:
+def test_history_forgets_runs_no_window_can_take_as_reference() -> None:
     state: TickerState | None = None
     for rate, when in [("0.01144", at(0)), ("0.01146", at(1)), ("0.01150", at(0.5, days=7))]:
         state = observe_ticker(state, observation(rate, when=when), RULES).state
     assert state is not None
-    assert [(r.rate, r.since) for r in state.history] == [("0.01146", at(1)), ("0.01150", at(0.5, days=7))]
+    # 0.01144 could still be the reference of a 7d window starting up to 7 days after it was last seen
+    assert [(r.rate, r.since) for r in state.history] == [
+        ("0.01144", at(0)),
+        ("0.01146", at(1)),
+        ("0.01150", at(0.5, days=7)),
+    ]
+    state = observe_ticker(state, observation("0.01151", when=at(0.5, days=14)), RULES).state
+    assert state is not None
+    assert [r.rate for r in state.history] == ["0.01146", "0.01150", "0.01151"]
 
 
 def test_history_is_capped() -> None:

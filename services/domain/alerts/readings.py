@@ -8,6 +8,7 @@ from services.domain.alerts.rules import Rule
 from services.domain.decimals import decimal_text, parse_decimal
 from services.domain.instants import format_instant, seconds
 from services.domain.ticker.deltas import RateDelta
+from services.domain.ticker.rules import parse_duration
 from services.domain.ticker.staleness import Liveness, StalenessEvent
 
 #: (instant, step): compared as a tuple
@@ -127,9 +128,16 @@ def _label(rule: Rule) -> str:
 def _move_summary(rule: Rule, event: RateDelta, value: str) -> str:
     pair, site, rate = event.pair, event.site, event.current.rate
     if rule.metric == "window_move_pct":
-        start = dict(event.windows)[rule.window or ""]
+        window = rule.window or ""
+        start = dict(event.windows)[window]
         assert start is not None  # read() returned None for a missing window
-        return f"{pair} moved {signed(value)}% in {rule.window} on {site} ({start.from_rate} -> {rate})"
+        age = event.current.at - start.from_time
+        if age <= parse_duration(window, "window"):
+            return f"{pair} moved {signed(value)}% in {window} on {site} ({start.from_rate} -> {rate})"
+        # the rate known at the window start was last seen before it (a gap in the data): say how old
+        seen = human_seconds(Decimal(str(seconds(age))))
+        reference = f"{start.from_rate}, seen {seen} ago"
+        return f"{pair} moved {signed(value)}% in {window} on {site} ({reference} -> {rate})"
     if rule.metric == "change_pct":
         start_rate = event.previous.rate
         return f"{pair} moved {signed(value)}% since the previous rate on {site} ({start_rate} -> {rate})"

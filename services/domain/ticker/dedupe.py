@@ -155,11 +155,12 @@ def _extend_current_run(history: tuple[RateRun, ...], moment: datetime) -> tuple
 
 
 def _bounded(history: tuple[RateRun, ...], now: datetime, rules: StreamRules) -> tuple[RateRun, ...]:
-    """Drop runs last seen before the longest window (no future window can reach them), then cap the count.
+    """Drop runs no future window can take as its reference, then cap the count: those last seen over two
+    longest windows ago (a window's reference may be last seen up to a window length before its start).
 
     The current run is always kept. Event times only move forward for accepted rows, so a dropped run
-    would never be inside a window again.
+    would never be a reference again.
     """
-    horizon = now - rules.longest_window
+    horizon = now - 2 * rules.longest_window
     kept = tuple(run for run in history[:-1] if run.until >= horizon) + history[-1:]
     return kept[-rules.history_limit :]

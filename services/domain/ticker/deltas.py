@@ -1,7 +1,7 @@
 """Rate deltas: the Decimal math of one accepted rate change and its moves over look-back windows."""
 
 import itertools
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -52,7 +52,7 @@ class RateReading:
 
 @dataclass(frozen=True)
 class WindowMove:
-    """The move of the new rate against the oldest rate observed inside one window."""
+    """The move of the new rate against the rate known at one window's start (see window_move)."""
 
     from_rate: str
     from_time: datetime
@@ -93,23 +93,36 @@ def move(from_rate: str, to_rate: str) -> tuple[Decimal, Decimal, int]:
 def window_move(history: Sequence[RateRun], rate: str, at: datetime, length: timedelta) -> WindowMove | None:
     """The move of `rate` (observed at `at`) over the window [at - length, at], or None.
 
-    An observation is inside the window when its event time t satisfies at - length <= t <= at; both
-    accepted observations and duplicates count, since a duplicate is the page confirming the rate. As
-    duplicates are not stored one by one, `history` holds runs (RateRun) and a run was observed inside
-    the window exactly when since <= at and until >= at - length. The baseline is the oldest such run
-    (runs are in time order and never overlap), so from_rate is the rate of the oldest observation inside
-    the window. from_time is max(since, at - length): when the run was accepted, or the window start when
-    the run was already the page's rate then (it was seen before and after it with no change between).
-    The new observation itself is not in `history`; with no earlier run inside, the window is None.
+    The reference is the rate known at the window start, an as-of join: the last run accepted at or before
+    the start. A run is the page's rate from its acceptance (since) to its last sighting (until), duplicates
+    included, and no other rate was accepted in between. When the reference was still seen at the start or
+    after it, from_time is the start. When it was last seen before the start (the start fell between two
+    snapshots, or in a gap in the data), from_time is that last sighting, so a reader can tell how old the
+    reference is; one last seen more than a window length before the start is too old to stand for it.
+    Without a reference (the pair is new, or back after a longer silence) the move is from the oldest run
+    seen inside the window, from_time its acceptance; None when no run was seen inside either.
+    The new observation itself is not in `history`.
     """
     start = at - length
-    # runs never overlap and are in time order, so their ends ascend: every run before the first one that
-    # ends inside the window ended before it, and the scan can start there
+    # runs never overlap and are in time order, so both their starts and their ends ascend
+    known = bisect_right(history, start, key=_since) - 1
+    if known >= 0 and history[known].until >= start - length:
+        reference = history[known]
+        return _window_move(reference.rate, min(reference.until, start), rate)
+    # no rate known at the start: every run that ends inside the window began after it
     for run in itertools.islice(history, bisect_left(history, start, key=_until), None):
-        if run.since <= at and run.until >= start:
-            change, change_pct, ticks = move(run.rate, rate)
-            return WindowMove(run.rate, max(run.since, start), change, change_pct, ticks)
+        if run.since <= at:
+            return _window_move(run.rate, run.since, rate)
     return None
+
+
+def _window_move(from_rate: str, from_time: datetime, rate: str) -> WindowMove:
+    change, change_pct, ticks = move(from_rate, rate)
+    return WindowMove(from_rate, from_time, change, change_pct, ticks)
+
+
+def _since(run: RateRun) -> datetime:
+    return run.since
 
 
 def _until(run: RateRun) -> datetime:
