@@ -1,8 +1,12 @@
 """The `pagewire` command: one group, one module per command family."""
 
+import os
+import sys
 from pathlib import Path
+from typing import NoReturn
 
 import click
+from click.utils import PacifyFlushWrapper
 
 from services.cli import (
     alerts_cmd,
@@ -61,4 +65,32 @@ for module in (
 
 
 def main() -> None:
-    cli(prog_name="pagewire")
+    started_on_devnull = _stdout_is_devnull()
+    try:
+        try:
+            cli(prog_name="pagewire")
+        finally:
+            sys.stdout.flush()  # here, where a reader gone is caught, not at exit, where it is a traceback
+    except SystemExit:
+        # click (a PacifyFlushWrapper) and rich (stdout moved to /dev/null) each end with exit 1 when the
+        # reader of stdout went away
+        if isinstance(sys.stdout, PacifyFlushWrapper) or (_stdout_is_devnull() and not started_on_devnull):
+            _reader_gone()
+        raise
+    except BrokenPipeError:
+        _reader_gone()
+
+
+def _reader_gone() -> NoReturn:
+    """The reader of stdout went away (`pagewire query rates | head -3`): it read what it wanted, which is
+    success; stdout goes to /dev/null so nothing tries to write to the closed pipe again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.__stdout__.fileno() if sys.__stdout__ else 1)
+    sys.exit(0)
+
+
+def _stdout_is_devnull() -> bool:
+    try:
+        return os.path.samestat(os.fstat(1), os.stat(os.devnull))
+    except OSError:
+        return False

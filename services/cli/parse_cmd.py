@@ -2,6 +2,7 @@
 ticker, the listing's heading, date and pagination, the articles with the labels the worker would give
 them, and how many lines it did not understand."""
 
+import os
 from pathlib import Path
 
 import click
@@ -10,11 +11,14 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from services.common.settings import Settings
 from services.common.taxonomy_file import load_taxonomy
 from services.domain.articles.taxonomy import Labels
-from services.domain.errors import ParseError
+from services.domain.errors import BodyTooLarge, ParseError
 from services.domain.page.model import ParsedPage
-from services.domain.page.parse import MAX_BODY_BYTES, parse_page
+from services.domain.page.parse import parse_page
+from services.producer.files import file_too_large
+from services.producer.stdin import stdin_too_large
 
 # Saved pages carry no Content-Type; the extension stands in for it, anything else is sniffed.
 _TYPES_BY_SUFFIX = {".html": "text/html", ".htm": "text/html", ".txt": "text/plain"}
@@ -22,13 +26,23 @@ _TYPES_BY_SUFFIX = {".html": "text/html", ".htm": "text/html", ".txt": "text/pla
 
 @click.command("parse")
 @click.argument("source", metavar="PATH|-", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path))
+@click.option(
+    "--charset",
+    help="The page's charset, instead of the one it declares or UTF-8 (as `pagewire produce --charset`).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the parsed page as one JSON object.")
-def command(source: Path, as_json: bool) -> None:
+@click.pass_obj
+def command(settings: Settings, source: Path, charset: str | None, as_json: bool) -> None:
     """Parse a saved snapshot (text rendering or HTML; - reads stdin): ticker, heading, date, pagination,
-    articles with their labels, and the lines it did not understand."""
+    articles with their labels, and the lines it did not understand. A body over the producer's cap
+    (PAGEWIRE_PRODUCER_MAX_BODY_BYTES) is refused as `pagewire produce` refuses it."""
+    cap = settings.producer.max_body_bytes
     try:
-        body = _read(source)
-        page = parse_page(body, _TYPES_BY_SUFFIX.get(source.suffix.lower()), None)
+        body = _read(source, cap)
+    except BodyTooLarge as exc:
+        raise click.ClickException(str(exc)) from exc
+    try:
+        page = parse_page(body, _TYPES_BY_SUFFIX.get(source.suffix.lower()), charset, max_bytes=cap)
     except (OSError, ParseError) as exc:
         raise click.ClickException(f"{_name(source)}: {exc}") from exc
     if as_json:
@@ -37,12 +51,22 @@ def command(source: Path, as_json: bool) -> None:
         _print_summary(page, _name(source))
 
 
-def _read(source: Path) -> bytes:
-    """The body, read only up to one byte past the parser's limit so a huge file cannot fill memory."""
+def _read(source: Path, cap: int) -> bytes:
+    """The body, read only up to one byte past the cap, so a huge file cannot fill memory; over the cap it
+    is refused with the producer's own message."""
     if str(source) == "-":
-        return click.get_binary_stream("stdin").read(MAX_BODY_BYTES + 1)
-    with source.open("rb") as file:
-        return file.read(MAX_BODY_BYTES + 1)
+        body = click.get_binary_stream("stdin").read(cap + 1)
+        if len(body) > cap:
+            raise stdin_too_large(cap)
+        return body
+    try:
+        with source.open("rb") as file:
+            size = os.fstat(file.fileno()).st_size
+            if size > cap:
+                raise file_too_large(source, size, cap)
+            return file.read(cap + 1)
+    except OSError as exc:
+        raise click.ClickException(f"{source}: {exc}") from exc
 
 
 def _name(source: Path) -> str:

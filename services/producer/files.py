@@ -60,12 +60,17 @@ def _expand_one(argument: str) -> list[Path]:
     return []
 
 
+def file_too_large(path: Path, size: int, max_bytes: int) -> BodyTooLarge:
+    """A file over the body cap (PAGEWIRE_PRODUCER_MAX_BODY_BYTES), as produce and parse say it."""
+    return BodyTooLarge(f"{path}: {size} bytes is over the {max_bytes}-byte cap")
+
+
 def read_file_snapshot(path: Path, options: LocalOptions, max_bytes: int) -> Snapshot:
     """One file as a snapshot; fetched_at: --fetched-at, else the name's leading UTC stamp, else the mtime."""
     try:
         status = path.stat()
         if status.st_size > max_bytes:
-            raise BodyTooLarge(f"{path}: {status.st_size} bytes is over the {max_bytes}-byte cap")
+            raise file_too_large(path, status.st_size, max_bytes)
         body = path.read_bytes()
     except FileNotFoundError as exc:
         raise FetchError(f"{path}: no such file", reason="not_found") from exc

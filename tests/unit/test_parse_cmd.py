@@ -1,5 +1,7 @@
 """`pagewire parse PATH|- [--json]`: the issue's JSON object, a readable summary, one-line errors."""
 
+import subprocess
+import sys
 from pathlib import Path
 
 import orjson
@@ -137,3 +139,58 @@ def test_a_category_page_shows_its_heading_and_a_foreign_page_what_it_dropped() 
         "Articles (0)",
     ]
     assert other[5] == "warning: no ticker found"
+
+
+def test_charset_reads_a_page_in_its_own_encoding(tmp_path: Path) -> None:
+    page = tmp_path / "page.txt"
+    text = "Газовая сделка Бишкека\n\nБИШКЕК (TCA) — Стороны подписали соглашение.\n"
+    page.write_bytes(text.encode("cp1251"))
+
+    plain = invoke(page, "--json")
+    assert (plain.exit_code, plain.stderr) == (
+        1,
+        f"Error: {page}: body is not valid utf-8: byte b'\\xc3' at offset 0 (invalid continuation byte)\n",
+    )
+    read = invoke(page, "--charset", "windows-1251", "--json")
+    assert read.exit_code == 0, read.stderr
+    [article] = orjson.loads(read.stdout)["articles"]
+    assert (article["title"], article["body"]) == (
+        "Газовая сделка Бишкека",
+        "БИШКЕК (TCA) — Стороны подписали соглашение.",
+    )
+
+
+def test_a_body_over_the_producers_cap_is_refused_with_the_producers_message(tmp_path: Path) -> None:
+    big = tmp_path / "big.txt"
+    big.write_bytes(SEED.read_bytes()[:300])
+    env = {**TERMINAL, "PAGEWIRE_PRODUCER_MAX_BODY_BYTES": "200"}
+
+    from_file = CliRunner().invoke(cli, ["parse", str(big)], env=env)
+    from_stdin = CliRunner().invoke(cli, ["parse", "-"], input=big.read_bytes(), env=env)
+    # `pagewire produce` says the same: both take it from services/producer/files.py and stdin.py
+    assert (from_file.exit_code, from_file.stdout, from_file.stderr) == (
+        1,
+        "",
+        f"Error: {big}: 300 bytes is over the 200-byte cap\n",
+    )
+    assert (from_stdin.exit_code, from_stdin.stderr) == (
+        1,
+        "Error: stdin: more than 200 bytes, over the 200-byte cap\n",
+    )
+    at_the_cap = CliRunner().invoke(cli, ["parse", "-", "--json"], input=SEED.read_bytes()[:200], env=env)
+    assert at_the_cap.exit_code == 0, at_the_cap.stderr
+
+
+def test_a_reader_that_goes_away_is_not_an_error() -> None:
+    """`pagewire parse page.txt | head -3`: the reader closes the pipe early; exit 0, nothing on stderr."""
+    for args in (["parse", str(SEED)], ["parse", str(SEED), "--json"], ["schemas", "asyncapi"]):
+        with subprocess.Popen(
+            [sys.executable, "-m", "services.cli", *args],
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        ) as process:
+            assert process.stdout is not None and process.stderr is not None
+            process.stdout.close()  # before the command writes a byte: its first write finds no reader
+            errors = process.stderr.read()
+            assert (args, process.wait(), errors) == (args, 0, b"")
