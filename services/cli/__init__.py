@@ -22,6 +22,7 @@ from services.cli import (
     topics_cmd,
     worker_cmd,
 )
+from services.cli.failures import CONFIG_EXIT
 from services.common.paths import use_schemas_dir
 from services.common.settings import Settings, package_version
 from services.domain.errors import PagewireError
@@ -43,7 +44,10 @@ def cli(ctx: click.Context, config_file: Path | None) -> None:
     try:
         ctx.obj = Settings.load(config_file=config_file)
     except PagewireError as exc:
-        raise click.ClickException(str(exc)) from exc
+        # nothing starts on settings that are wrong: every problem is listed, and the exit code is 2
+        failed = click.ClickException(str(exc))
+        failed.exit_code = CONFIG_EXIT
+        raise failed from exc
     use_schemas_dir(ctx.obj.contracts.schemas_dir)
 
 

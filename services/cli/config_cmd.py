@@ -1,25 +1,83 @@
 """`pagewire config`: the effective settings, secrets masked; `--markdown`: the README settings table."""
 
+import os
+from collections.abc import Mapping
 from pathlib import Path
 
 import click
 
+from services.cli.failures import config_failure
+from services.common.alert_rules_file import read_rules_file
 from services.common.paths import REPO_ROOT
 from services.common.settings import Settings
+from services.domain.errors import PagewireError
+from services.sinks.alerts.destinations_file import load_targets
 
 
 @click.command("config")
 @click.option("--markdown", is_flag=True, help="Print the defaults as the README's settings table instead.")
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Check the settings and the files they name (alert rules, destinations) without starting anything; "
+    "exit 0 when all is well, 2 with every problem listed.",
+)
 @click.pass_obj
-def command(settings: Settings, markdown: bool) -> None:
-    """Print every setting's variable and effective value (secrets masked)."""
+def command(settings: Settings, markdown: bool, check: bool) -> None:
+    """Print every setting's variable and effective value (secrets masked).
+
+    Settings are checked before any command runs: a wrong one stops it with exit code 2, every problem
+    on a line of its own. `--check` also reads the alert rules file (each window_move_pct rule's window
+    must be one of PAGEWIRE_WINDOWS) and the alert destinations file with its URLs and secrets, for CI or
+    a Kubernetes init container.
+    """
     if markdown:
         click.echo(settings_table(), nl=False)
+        return
+    if check:
+        _check(settings)
         return
     rows = list(settings.describe())
     width = max(len(variable) for variable, _, _ in rows)
     for variable, value, _help in rows:
         click.echo(f"{variable.ljust(width)}  {value}")
+
+
+def _check(settings: Settings) -> None:
+    """Settings are valid once here (the group loaded them); the files they name are read as the worker
+    and the alert sink read them at start."""
+    problems: list[str] = []
+    checked = [f"{sum(1 for _ in settings.describe())} settings"]
+    try:
+        windows = [window.name for window in settings.worker.stream_rules().windows]
+        rules = read_rules_file(settings.worker.alert_rules, windows)
+        checked.append(f"{len(rules)} alert rules ({settings.worker.alert_rules})")
+    except PagewireError as exc:
+        problems.extend(str(exc).splitlines())
+    destinations = settings.alert_sink.destinations_file
+    if destinations is not None:
+        try:
+            targets = load_targets(destinations, settings.alert_sink)
+            checked.append(f"{len(targets)} alert destinations ({destinations})")
+        except PagewireError as exc:
+            problems.extend(str(exc).splitlines())
+    for variable in unknown_variables(os.environ, settings):
+        click.echo(f"warning: {variable} is not a pagewire setting; it is ignored", err=True)
+    if problems:
+        raise config_failure(problems)
+    click.echo(f"ok: {', '.join(checked)}")
+
+
+#: PAGEWIRE_* variables that are read, but are not settings
+_NOT_SETTINGS = ("PAGEWIRE_CONFIG",)
+
+
+def unknown_variables(env: Mapping[str, str], settings: Settings) -> list[str]:
+    """PAGEWIRE_* variables of `env` that no setting reads: most often a typo."""
+    known = {variable for variable, _, _ in settings.describe()} | set(_NOT_SETTINGS)
+    return sorted(
+        name for name in env if name.startswith("PAGEWIRE_") and name not in known and "_TEST" not in name
+    )
 
 
 def settings_table() -> str:

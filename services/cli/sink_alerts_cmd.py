@@ -5,11 +5,12 @@ from pathlib import Path
 
 import click
 
+from services.cli.failures import config_failure
 from services.cli.signals import run_until_signalled
 from services.common.logging import configure_logging
 from services.common.observe import serve_observability
 from services.common.settings import Settings
-from services.domain.errors import PagewireError
+from services.domain.errors import ConfigError, PagewireError
 from services.sinks.alerts.destinations_file import Target, load_targets
 from services.sinks.alerts.sink import AlertSink
 
@@ -41,6 +42,9 @@ def command(settings: Settings, destinations_file: Path | None, check: bool) -> 
         )
     try:
         targets = load_targets(path, settings.alert_sink)
+    except ConfigError as exc:
+        raise config_failure(str(exc)) from exc  # every problem of the file, exit 2
+    try:
         if check:
             _describe(targets)
             return

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Self
 
 from services.common.secret import Secret
+from services.common.settings_checks import problem
 from services.common.settings_sections import (
     ContractSettings,
     KafkaSettings,
@@ -36,6 +37,7 @@ __all__ = [
     "ProducerSettings",
     "Secret",
     "Settings",
+    "SettingsError",
     "StorageSettings",
     "WorkerSettings",
     "package_version",
@@ -60,14 +62,18 @@ class Settings:
         path = config_file or (Path(env["PAGEWIRE_CONFIG"]) if env.get("PAGEWIRE_CONFIG") else None)
         file_values = _read_config_file(path) if path else {}
         sections: dict[str, Any] = {}
+        problems: list[str] = []
         for section in fields(cls):
             section_type = _resolve(cls, section.name)
             from_file = file_values.pop(section.name, {})
             if not isinstance(from_file, dict):
-                raise ConfigError(f"config file: [{section.name}] must be a table")
-            sections[section.name] = _load_section(section_type, section.name, env, from_file)
+                problems.append(f"config file: [{section.name}] must be a table")
+                from_file = {}
+            sections[section.name] = _load_section(section_type, section.name, env, from_file, problems)
         if file_values:
-            raise ConfigError(f"config file: unknown section(s) {', '.join(sorted(file_values))}")
+            problems.append(f"config file: unknown section(s) {', '.join(sorted(file_values))}")
+        if problems:
+            raise SettingsError(problems)
         return cls(**sections)
 
     def describe(self) -> Iterator[tuple[str, str, str]]:
@@ -105,21 +111,54 @@ def _read_config_file(path: Path) -> dict[str, Any]:
 
 
 def _load_section(
-    section_type: Any, section_name: str, env: Mapping[str, str], from_file: dict[str, Any]
+    section_type: Any,
+    section_name: str,
+    env: Mapping[str, str],
+    from_file: dict[str, Any],
+    problems: list[str],
 ) -> Any:
+    """The section from `env` over `from_file` over its defaults; what is wrong with any value is added to
+    `problems` (and the default stands in for it, so every other value is still checked)."""
     values: dict[str, Any] = {}
     known = {item.name for item in fields(section_type)}
     unknown = set(from_file) - known
     if unknown:
-        raise ConfigError(f"config file: unknown key(s) in [{section_name}]: {', '.join(sorted(unknown))}")
+        problems.append(f"config file: unknown key(s) in [{section_name}]: {', '.join(sorted(unknown))}")
     for item in fields(section_type):
         variable = item.metadata["env"]
         kind = _resolve(section_type, item.name)
         if variable in env:
-            values[item.name] = _convert(kind, env[variable], variable)
+            origin, raw = variable, env[variable]
         elif item.name in from_file:
-            values[item.name] = _convert(kind, from_file[item.name], f"[{section_name}] {item.name}")
+            origin, raw = f"config file [{section_name}] {item.name} ({variable})", from_file[item.name]
+        else:
+            continue
+        try:
+            value = _convert(kind, raw, origin)
+        except ConfigError as exc:
+            problems.append(str(exc))
+            continue
+        wrong = problem(variable, value)
+        if wrong is not None:
+            problems.append(f"{origin}={_shown(value, raw)}: {wrong}")
+            continue
+        values[item.name] = value
     return section_type(**values)
+
+
+def _shown(value: Any, raw: Any) -> str:
+    """The value as the user wrote it, but a secret's, which stays masked in every message."""
+    return repr(value.masked) if isinstance(value, Secret) else repr(raw)
+
+
+class SettingsError(ConfigError):
+    """Every invalid setting found at once, one line each: the variable, its value and what is allowed."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = tuple(problems)
+        count = len(problems)
+        lines = "\n".join(f"  {line}" for line in problems)
+        super().__init__(f"{count} invalid setting{'s' if count > 1 else ''}:\n{lines}")
 
 
 def _convert(kind: Any, raw: Any, origin: str) -> Any:
@@ -150,4 +189,7 @@ def _convert(kind: Any, raw: Any, origin: str) -> Any:
             return None if raw in ("", None) else _convert(inner, raw, origin)
         return str(raw)
     except (TypeError, ValueError) as exc:
-        raise ConfigError(f"{origin}: {exc}") from exc
+        expected = {int: "a whole number", float: "a number"}.get(kind)
+        what = f"must be {expected}" if expected else str(exc)
+        shown = "'***'" if kind is Secret else repr(raw)
+        raise ConfigError(f"{origin}={shown}: {what}") from exc

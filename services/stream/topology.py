@@ -12,7 +12,6 @@ from services.common.catalog import load_catalog
 from services.common.observe import Readiness
 from services.common.settings import Settings
 from services.common.taxonomy_file import load_taxonomy
-from services.domain.errors import ConfigError
 from services.stream.app import make_app, run_before_flush
 from services.stream.changelog import DeferredChangelog
 from services.stream.lag import report_lag
@@ -43,7 +42,8 @@ def build_topology(settings: Settings, **app_overrides: Any) -> Topology:
     """Everything `pagewire worker` runs; data files are read and checked here, once, not per message."""
     catalog = load_catalog(settings.kafka.topic_prefix)
     rules = settings.worker.stream_rules()
-    alert_rules = read_rules_file(settings.worker.alert_rules)
+    # a rule over a window the worker does not compute would never fire: refused at start
+    alert_rules = read_rules_file(settings.worker.alert_rules, [window.name for window in rules.windows])
     taxonomy = load_taxonomy()
     app = make_app(settings, **app_overrides)
     partitions = catalog.spec("snapshots.raw").partitions
@@ -51,10 +51,7 @@ def build_topology(settings: Settings, **app_overrides: Any) -> Topology:
 
     # before any table opens its files: those a crash may have left ahead of Kafka are removed here
     local_state = open_local_state(settings.worker.store, app.conf.datadir, app.conf.tabledir)
-    batch = settings.worker.changelog_batch_events
-    if batch < 1:
-        raise ConfigError(f"PAGEWIRE_WORKER_CHANGELOG_BATCH must be at least 1, not {batch}")
-    changelog = DeferredChangelog(batch_events=batch)
+    changelog = DeferredChangelog(batch_events=settings.worker.changelog_batch_events)
     recovery = RecoveryReport(local_state, changelog)
     stages = build_stages(
         rules=rules,

@@ -56,8 +56,10 @@ def test_a_bad_url_is_reported_by_destination_and_variable_only(tmp_path: Path) 
     path.write_text(DESTINATIONS)
     env = {"OPS_SLACK_URL": f"hooks.slack.com/{TOKEN}", "PARTNER_URL": "https://p.example/"}
     result = CliRunner().invoke(cli, ["sink", "alerts", "--check", "--destinations", str(path)], env=env)
-    assert result.exit_code == 1
+    # every problem of the file at once, exit 2 as for any configuration that cannot be used
+    assert result.exit_code == 2
     assert result.output == (
-        "Error: destination 'ops-slack': the URL in environment variable OPS_SLACK_URL "
-        "is not an http(s) URL\n"
+        "Error: 2 problems:\n"
+        "  destination 'ops-slack': the URL in environment variable OPS_SLACK_URL is not an http(s) URL\n"
+        "  destination 'partner': secret: environment variable PARTNER_SECRET is not set or empty\n"
     )

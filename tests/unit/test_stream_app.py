@@ -45,5 +45,5 @@ def test_the_changelog_batch_comes_from_its_setting_and_an_empty_batch_is_refuse
     default = build_topology(Settings.load({**base, "PAGEWIRE_TOPIC_PREFIX": "t2."}))
     assert default.changelog.batch_events == 1000
 
-    with pytest.raises(ConfigError, match="PAGEWIRE_WORKER_CHANGELOG_BATCH must be at least 1, not 0"):
-        build_topology(Settings.load({**base, "PAGEWIRE_WORKER_CHANGELOG_BATCH": "0"}))
+    with pytest.raises(ConfigError, match="PAGEWIRE_WORKER_CHANGELOG_BATCH='0': must be at least 1"):
+        Settings.load({**base, "PAGEWIRE_WORKER_CHANGELOG_BATCH": "0"})

@@ -109,7 +109,16 @@ def load_destinations(document: Any, defaults: DeliveryLimits) -> tuple[Destinat
     entries = document.get("destinations")
     if not isinstance(entries, Mapping) or not entries:
         raise ConfigError("alert destinations: 'destinations' must be a table of at least one name -> fields")
-    return tuple(parse_destination(name, entry, defaults) for name, entry in entries.items())
+    destinations: list[Destination] = []
+    problems: list[str] = []
+    for name, entry in entries.items():
+        try:
+            destinations.append(parse_destination(name, entry, defaults))
+        except ConfigError as exc:
+            problems.append(str(exc))  # every destination is checked: the file's errors all at once
+    if problems:
+        raise ConfigError("\n".join(problems))
+    return tuple(destinations)
 
 
 def parse_destination(name: Any, entry: Any, defaults: DeliveryLimits) -> Destination:

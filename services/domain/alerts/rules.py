@@ -54,24 +54,48 @@ class Rule:
 
 
 def load_rules(document: Mapping[str, Any] | None) -> tuple[Rule, ...]:
-    """Rules from a parsed file: a mapping with a `rules` list of tables; order is kept."""
+    """Rules from a parsed file: a mapping with a `rules` list of tables; order is kept. Every problem
+    of the file is in the one ConfigError raised, a line each."""
+    rules, problems = parse_rules(document)
+    if problems:
+        raise ConfigError("\n".join(problems))
+    return rules
+
+
+def parse_rules(document: Mapping[str, Any] | None) -> tuple[tuple[Rule, ...], list[str]]:
+    """The valid rules of a parsed file and a problem per invalid one (or the one problem of the file)."""
     if not isinstance(document, Mapping):
-        raise ConfigError("alert rules: expected a mapping with a 'rules' list")
+        return (), ["alert rules: expected a mapping with a 'rules' list"]
     unknown = sorted(set(document) - {"rules"})
     if unknown:
-        raise ConfigError(f"alert rules: unknown top-level key(s) {', '.join(map(repr, unknown))}")
+        return (), [f"alert rules: unknown top-level key(s) {', '.join(map(repr, unknown))}"]
     entries = document.get("rules")
     if not isinstance(entries, Sequence) or isinstance(entries, str):
-        raise ConfigError("alert rules: 'rules' must be a list of rule tables")
+        return (), ["alert rules: 'rules' must be a list of rule tables"]
     rules: list[Rule] = []
+    problems: list[str] = []
     seen: set[str] = set()
     for position, entry in enumerate(entries, start=1):
-        rule = parse_rule(entry, position)
+        try:
+            rule = parse_rule(entry, position)
+        except ConfigError as exc:
+            problems.append(str(exc))  # every rule is checked: a file's errors are all reported at once
+            continue
         if rule.name in seen:
-            raise ConfigError(f"rule {rule.name!r}: name: used by more than one rule (names must be unique)")
+            problems.append(f"rule {rule.name!r}: name: used by more than one rule (names must be unique)")
         seen.add(rule.name)
         rules.append(rule)
-    return tuple(rules)
+    return tuple(rules), problems
+
+
+def unknown_windows(rules: Sequence[Rule], windows: Sequence[str]) -> list[str]:
+    """A problem per window_move_pct rule whose window the worker does not compute (PAGEWIRE_WINDOWS):
+    such a rule would never fire."""
+    return [
+        f"rule {rule.name!r}: window: {rule.window!r} is not one of PAGEWIRE_WINDOWS ({', '.join(windows)})"
+        for rule in rules
+        if rule.window is not None and rule.window not in windows
+    ]
 
 
 def parse_rule(entry: Any, position: int) -> Rule:

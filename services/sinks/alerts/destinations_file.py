@@ -45,7 +45,7 @@ def read_destinations_file(path: Path, settings: AlertSinkSettings) -> tuple[Des
     try:
         return load_destinations(document, default_limits(settings))
     except ConfigError as exc:
-        raise ConfigError(f"{path}: {exc}") from exc
+        raise ConfigError("\n".join(f"{path}: {line}" for line in str(exc).splitlines())) from exc
 
 
 def resolve(
@@ -56,7 +56,16 @@ def resolve(
     Relative secret files are relative to `base_dir` (the destinations file's folder). Errors say which
     destination and which variable or file, never the value.
     """
-    return tuple(_target(destination, env, base_dir) for destination in destinations)
+    targets: list[Target] = []
+    problems: list[str] = []
+    for destination in destinations:
+        try:
+            targets.append(_target(destination, env, base_dir))
+        except ConfigError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise ConfigError("\n".join(problems))
+    return tuple(targets)
 
 
 def load_targets(
