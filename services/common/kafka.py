@@ -129,6 +129,17 @@ async def ensure_topics(
         await client.close()
 
 
+async def missing_topics(settings: KafkaSettings, names: Iterable[str]) -> list[str]:
+    """Those of `names` the cluster does not have, in order (KafkaError when it cannot be asked)."""
+    client = admin(settings)
+    try:
+        await client.start()
+        present = set(await client.list_topics())
+        return [name for name in names if name not in present]
+    finally:
+        await client.close()
+
+
 async def delete_topics(settings: KafkaSettings, names: Iterable[str]) -> None:
     client = admin(settings)
     try:

@@ -38,10 +38,13 @@ class Readiness:
         if not conditions:
             raise ValueError("Readiness needs at least one named condition")
         self._state = dict.fromkeys(conditions, False)
+        self._details: dict[str, str] = {}
 
-    def set(self, condition: str, value: bool = True) -> None:
+    def set(self, condition: str, value: bool = True, detail: str = "") -> None:
+        """Whether `condition` holds; `detail` says why not, in /readyz's reason (e.g. what is missing)."""
         if condition not in self._state:
             raise KeyError(f"unknown readiness condition {condition!r}; known: {', '.join(self._state)}")
+        self._details[condition] = "" if value else detail
         if self._state[condition] != value:
             self._state[condition] = value
             # once per change, so a flapping dependency is visible in the logs without a line per probe
@@ -49,7 +52,11 @@ class Readiness:
             log.info("readiness changed", extra=extra)
 
     def __call__(self) -> ReadyStatus:
-        waiting = [name for name, holds in self._state.items() if not holds]
+        waiting = [
+            f"{name} ({self._details[name]})" if self._details.get(name) else name
+            for name, holds in self._state.items()
+            if not holds
+        ]
         reason = f"waiting for {', '.join(waiting)}" if waiting else ""
         return ReadyStatus(not waiting, reason, dict(self._state))
 

@@ -47,6 +47,9 @@ def make_app(settings: Settings, **overrides: Any) -> faust.App:
         "producer_linger": 0.005,
         "producer_max_batch_size": 262_144,
         "table_cleanup_interval": 30.0,
+        # A source topic made after the worker started (`pagewire topics create` run late), or partitions
+        # added to it, reach the group at the consumer's next metadata refresh: 10 s instead of Kafka's 5 min
+        "consumer_metadata_max_age_ms": 10_000,
     }
     options.update(overrides)
     app = faust.App(prefix + settings.worker.app_id, **options)

@@ -6,9 +6,11 @@ from datetime import timedelta
 from typing import Any, cast
 
 import faust
+from aiokafka.errors import KafkaError
 
 from services.common.alert_rules_file import read_rules_file
 from services.common.catalog import load_catalog
+from services.common.kafka import missing_topics
 from services.common.observe import Readiness
 from services.common.settings import Settings
 from services.common.taxonomy_file import load_taxonomy
@@ -65,7 +67,10 @@ def build_topology(settings: Settings, **app_overrides: Any) -> Topology:
     # Faust commits offsets right after it flushes the producer: every held table change goes out first
     run_before_flush(app, changelog.release_all)
     snapshots, staleness, clocks = stages.snapshots, stages.staleness, stages.clocks
-    readiness = Readiness("assigned", "recovered", "consuming")
+    readiness = Readiness("topics", "assigned", "recovered", "consuming")
+    topics = TopicsCheck(
+        settings, [catalog.name(name) for name in ("snapshots.raw", *catalog.written_by("worker"))]
+    )
 
     raw_topic = app.topic(source, key_serializer="raw", value_serializer="raw")
     # Faust-owned like the changelogs, and co-partitioned with snapshots.raw: same partition count
@@ -100,6 +105,11 @@ def build_topology(settings: Settings, **app_overrides: Any) -> Topology:
     async def measure_lag() -> None:
         await report_lag(app, source)
 
+    async def check_topics() -> None:
+        # the consumer subscribes to the source by name, and sees a topic made after its start only at its
+        # next metadata refresh (make_app: consumer_metadata_max_age_ms); not ready until it has
+        await topics.check(readiness, seen=app.consumer.topic_partitions(source) is not None)
+
     async def consuming() -> None:
         # Faust starts app tasks once table recovery is over and the streams resume
         readiness.set("consuming")
@@ -121,12 +131,44 @@ def build_topology(settings: Settings, **app_overrides: Any) -> Topology:
 
     app.timer(settings.worker.staleness_interval_seconds)(send_ticks)
     app.timer(settings.observability.lag_interval_seconds)(measure_lag)
+    app.timer(settings.observability.lag_interval_seconds)(check_topics)
+    app.task(check_topics)  # at once too: the timer's first run is one interval after the start
     app.task(consuming)
     # mode's handler type (VarArg plus NamedArg) matches no function under mypy, hence the cast
     cast(Any, app.on_partitions_assigned).connect(on_assigned)
     cast(Any, app.on_partitions_revoked).connect(on_revoked)
     cast(Any, app.on_rebalance_complete).connect(on_recovered)
     return Topology(app, readiness, local_state, changelog)
+
+
+class TopicsCheck:
+    """Whether the topics the worker reads and writes exist: without them it is not ready, whatever Faust
+    says, and the log names the command that makes them (once per change, not per check)."""
+
+    def __init__(self, settings: Settings, names: list[str]) -> None:
+        self._settings = settings
+        self._names = names
+        self._missing: list[str] | None = None
+
+    async def check(self, readiness: Readiness, *, seen: bool) -> None:
+        """`seen`: whether the worker's consumer has the source topic in its metadata yet."""
+        try:
+            missing = await missing_topics(self._settings.kafka, self._names)
+        except KafkaError as exc:
+            log.warning("topics not checked", extra={"reason": type(exc).__name__})
+            return
+        if missing:
+            shown = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
+            readiness.set("topics", False, f"missing {shown}: run `pagewire topics create`")
+            if missing != self._missing:
+                log.error("topics missing: run `pagewire topics create`", extra={"missing": missing})
+        elif not seen:
+            readiness.set("topics", False, f"{self._names[0]} made, not yet seen by the consumer")
+        else:
+            readiness.set("topics")
+            if self._missing:
+                log.info("topics present", extra={"topics": len(self._names)})
+        self._missing = missing
 
 
 def faust_tables(app: faust.App, partitions: int, changelog: DeferredChangelog) -> Tables:

@@ -58,6 +58,16 @@ async def test_health_is_always_ok_and_readiness_follows_the_named_conditions() 
         assert ready.json() == {"ready": True, "conditions": {"kafka": True, "consuming": True}}
         assert "pagewire_ready 1.0" in (await http.get("/metrics")).text
 
+        # a condition that fails with a detail says why; holding again, the detail is gone
+        readiness.set("kafka", False, "localhost:9092 refused the connection")
+        detailed = await http.get("/readyz")
+        assert (detailed.status_code, detailed.json()["reason"]) == (
+            503,
+            "waiting for kafka (localhost:9092 refused the connection)",
+        )
+        readiness.set("kafka")
+        assert (await http.get("/readyz")).status_code == 200
+
         readiness.set("kafka", False)
         assert (await http.get("/readyz")).status_code == 503
 
