@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from services.cli.failures import config_failure
+from services.cli.failures import config_failure, failure
 from services.cli.signals import run_until_signalled
 from services.common.logging import configure_logging
 from services.common.observe import serve_observability
@@ -55,7 +55,7 @@ def command(settings: Settings, destinations_file: Path | None, check: bool) -> 
         log.info("alert sink starting", extra={"destinations": [target.name for target in targets]})
         _run(settings, sink)
     except PagewireError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise failure(exc) from exc
     log.info("alert sink stopped")
 
 

@@ -5,6 +5,7 @@ import logging
 import click
 
 from services.cli import sink_alerts_cmd
+from services.cli.failures import failure
 from services.cli.signals import run_until_signalled
 from services.common.logging import configure_logging
 from services.common.observe import serve_observability
@@ -34,7 +35,7 @@ def storage(settings: Settings) -> None:
     try:
         sink = StorageSink(settings, open_database(settings))
     except PagewireError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise failure(exc) from exc
     observe = settings.observability
 
     async def run() -> None:
@@ -46,7 +47,7 @@ def storage(settings: Settings) -> None:
     try:
         run_until_signalled(run, sink.stop)
     except PagewireError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise failure(exc) from exc
     log.info("storage sink stopped")
 
 

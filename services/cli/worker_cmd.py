@@ -2,6 +2,7 @@
 
 import click
 
+from services.cli.failures import failure
 from services.common.settings import Settings
 from services.domain.errors import PagewireError
 from services.stream.runtime import run_worker
@@ -19,4 +20,4 @@ def command(settings: Settings) -> None:
     try:
         run_worker(settings)
     except PagewireError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise failure(exc) from exc

@@ -53,11 +53,16 @@ def consumer(
 
 
 async def start_until_stopped(
-    make: Callable[[], Clients], backoff: Backoff, *, bootstrap: str, give_up_after: float | None = None
+    make: Callable[[], Clients],
+    backoff: Backoff,
+    *,
+    bootstrap: str,
+    give_up_after: float | None = None,
+    on_attempt: Callable[[str], None] | None = None,
 ) -> Clients | None:
     """Start the Kafka clients `make` returns, waiting out a broker that does not answer: a log line per
-    attempt, capped exponential backoff. None once `backoff`'s stop is set; BrokerError once
-    `give_up_after` seconds have passed without a broker."""
+    attempt (and `on_attempt` with what failed, for /readyz), capped exponential backoff. None once
+    `backoff`'s stop is set; BrokerError once `give_up_after` seconds have passed without a broker."""
     started = time.monotonic()
     while not backoff.stopped:
         clients = make()
@@ -81,6 +86,8 @@ async def start_until_stopped(
                     "retry_in_seconds": round(delay, 3),
                 },
             )
+            if on_attempt is not None:
+                on_attempt(f"{bootstrap} not reachable, attempt {backoff.failures}")
             await backoff.pause(delay)
             continue
         return clients
@@ -152,22 +159,57 @@ async def delete_topics(settings: KafkaSettings, names: Iterable[str]) -> None:
         await client.close()
 
 
-def with_cluster_replication(settings: Settings) -> Settings:
+def start_wait(settings: KafkaSettings) -> float | None:
+    """How long a long-running process waits for Kafka at start (PAGEWIRE_KAFKA_START_WAIT); None: forever."""
+    return settings.start_wait_seconds or None
+
+
+async def cluster_brokers(settings: KafkaSettings) -> int:
+    """How many brokers the cluster has (KafkaError when none answers)."""
+    client = admin(settings)
+    try:
+        await client.start()
+        return len((await client.describe_cluster())["brokers"])
+    finally:
+        await client.close()
+
+
+async def wait_for_cluster(
+    settings: KafkaSettings, backoff: Backoff, on_attempt: Callable[[str], None] | None = None
+) -> int | None:
+    """The cluster's broker count once one answers: a log line per failed attempt (and `on_attempt` with
+    what failed), capped exponential backoff, BrokerError past PAGEWIRE_KAFKA_START_WAIT, None once
+    `backoff`'s stop is set."""
+    limit, started = start_wait(settings), time.monotonic()
+    while not backoff.stopped:
+        try:
+            return await cluster_brokers(settings)
+        except KafkaError as exc:
+            delay = backoff.next_delay()
+            if limit is not None and time.monotonic() + delay - started > limit:
+                raise BrokerError(
+                    f"no Kafka broker answered at {settings.bootstrap} within {limit:g}s: {exc}"
+                ) from exc
+            log.warning(
+                "kafka not reachable",
+                extra={
+                    "bootstrap": settings.bootstrap,
+                    "error": str(exc),
+                    "attempt": backoff.failures,
+                    "retry_in_seconds": round(delay, 3),
+                },
+            )
+            if on_attempt is not None:
+                on_attempt(f"{settings.bootstrap} not reachable, attempt {backoff.failures}")
+            await backoff.pause(delay)
+    return None
+
+
+def with_brokers(settings: Settings, brokers: int) -> Settings:
     """Settings whose replication factor is a number: 0 ("auto") resolved against the cluster's brokers."""
     if settings.kafka.replication_factor > 0:
         return settings
-
-    async def brokers() -> int:
-        client = admin(settings.kafka)
-        try:
-            await client.start()
-            return len((await client.describe_cluster())["brokers"])
-        except KafkaError as exc:
-            raise BrokerError(f"could not reach Kafka at {settings.kafka.bootstrap}: {exc}") from exc
-        finally:
-            await client.close()
-
-    factor = replication_factor(0, asyncio.run(brokers()))
+    factor = replication_factor(0, brokers)
     return replace(settings, kafka=replace(settings.kafka, replication_factor=factor))
 
 

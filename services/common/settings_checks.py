@@ -90,6 +90,7 @@ CHECKS: dict[str, Check] = {
     "PAGEWIRE_KAFKA_CLIENT_ID": _not_empty,
     "PAGEWIRE_KAFKA_COMPRESSION": one_of(*COMPRESSIONS),
     "PAGEWIRE_KAFKA_MAX_REQUEST_BYTES": at_least(1024),
+    "PAGEWIRE_KAFKA_START_WAIT": at_least(0),
     # local broker
     "PAGEWIRE_HOME": lambda _: None,
     "PAGEWIRE_LOCAL_KAFKA_PORT": between(1, 65535),

@@ -50,6 +50,14 @@ class KafkaSettings:
         default=4_194_304,
         metadata=setting("PAGEWIRE_KAFKA_MAX_REQUEST_BYTES", "largest produce request (above the body cap)"),
     )
+    start_wait_seconds: float = field(
+        default=0.0,
+        metadata=setting(
+            "PAGEWIRE_KAFKA_START_WAIT",
+            "seconds the worker and the sinks wait for Kafka at start, retrying with backoff, before they "
+            "exit with code 3; 0 waits forever (/readyz says 503 meanwhile)",
+        ),
+    )
 
 
 @dataclass(frozen=True)

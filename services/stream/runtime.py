@@ -1,14 +1,17 @@
 """Running the worker: the Faust worker with pagewire's logging, and the /metrics /healthz /readyz server."""
 
+import asyncio
+import signal
 from contextlib import AsyncExitStack
 from typing import Any, NoReturn
 
 import faust
 from mode import Service
 
-from services.common.kafka import with_cluster_replication
+from services.common.kafka import wait_for_cluster, with_brokers
 from services.common.logging import configure_logging, logging_config
-from services.common.observe import ReadyCheck, serve_observability
+from services.common.observe import Readiness, ReadyCheck, serve_observability
+from services.common.retry import Backoff
 from services.common.settings import ObservabilitySettings, Settings
 from services.stream.local_state import mark_stopped
 from services.stream.topology import build_topology
@@ -33,10 +36,40 @@ class ObservabilityService(Service):
         await self._stack.aclose()
 
 
-def run_worker(settings: Settings) -> NoReturn:
-    """Run until SIGTERM or SIGINT, then stop cleanly: commit what was processed, close the tables."""
+def run_worker(settings: Settings) -> None:
+    """Run until SIGTERM or SIGINT, then stop cleanly: commit what was processed, close the tables.
+
+    Kafka is waited for first, as the sinks wait for it (PAGEWIRE_KAFKA_START_WAIT), with /healthz and
+    /readyz answering meanwhile; a stop while waiting returns at once."""
     configure_logging(settings)  # registers the settings' secrets with the redactor before anything logs
-    settings = with_cluster_replication(settings)
+    brokers = asyncio.run(_wait_for_kafka(settings))
+    if brokers is None:
+        return  # stopped while waiting
+    settings = with_brokers(settings, brokers)
+    _run(settings)
+
+
+async def _wait_for_kafka(settings: Settings) -> int | None:
+    """The cluster's broker count once Kafka answers; None on SIGTERM or SIGINT first."""
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stopping.set)
+    readiness = Readiness("kafka")
+    observability = settings.observability
+    try:
+        async with serve_observability(observability, observability.worker_port, ready=readiness):
+            return await wait_for_cluster(
+                settings.kafka,
+                Backoff(0.5, 10.0, stopping=stopping),
+                on_attempt=lambda failed: readiness.set("kafka", False, failed),
+            )
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+
+
+def _run(settings: Settings) -> NoReturn:
     topology = build_topology(settings)
     observability = settings.observability
     server = ObservabilityService(observability, observability.worker_port, topology.readiness)

@@ -87,12 +87,15 @@ class PagewireProcess:
         raise AssertionError(f"{self.name} not ready after {timeout}s:\n{self.tail()}")
 
     def url_from_log(self, offset: int) -> str | None:
+        """The address of the latest observability server the process started (a worker serves one while
+        it waits for Kafka, then another; each on a free port here)."""
+        url = None
         with self.log.open("rb") as lines:
             lines.seek(offset)
             for line in lines:
                 if b"observability server listening" in line:
-                    return str(orjson.loads(line)["url"])
-        return None
+                    url = str(orjson.loads(line)["url"])
+        return url
 
     async def stop(self, timeout: float = 60.0) -> int:
         """SIGTERM, then the exit code."""

@@ -124,5 +124,5 @@ def test_config_check_reads_the_rule_and_destination_files_and_lists_every_probl
     result = CliRunner().invoke(cli, ["config", "--check"], env=fixed)
     assert (result.exit_code, result.stderr) == (0, "")
     assert (
-        result.stdout == f"ok: 62 settings, 1 alert rules ({rules}), 1 alert destinations ({destinations})\n"
+        result.stdout == f"ok: 63 settings, 1 alert rules ({rules}), 1 alert destinations ({destinations})\n"
     )

@@ -105,6 +105,8 @@ class AlertSink:
             lambda: (kafka.producer(settings, max_request_size=self._request_bytes),),
             backoff,
             bootstrap=settings.bootstrap,
+            give_up_after=kafka.start_wait(settings),
+            on_attempt=lambda failed: self.readiness.set(PRODUCER_CONDITION, False, failed),
         )
         if started is None:
             return None

@@ -128,7 +128,13 @@ class StorageSink:
             stored = kafka.consumer(settings, *self._schemas, group=self.group, role="storage")
             return stored, kafka.producer(settings, max_request_size=self._deadletter_request_bytes)
 
-        started = await kafka.start_until_stopped(clients, self._backoff, bootstrap=settings.bootstrap)
+        started = await kafka.start_until_stopped(
+            clients,
+            self._backoff,
+            bootstrap=settings.bootstrap,
+            give_up_after=kafka.start_wait(settings),
+            on_attempt=lambda failed: self.readiness.set("kafka", False, failed),
+        )
         if started is not None:
             self.readiness.set("kafka")
         return started
