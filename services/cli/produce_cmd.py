@@ -9,6 +9,7 @@ from datetime import datetime
 
 import click
 
+from services.cli.failures import config_failure
 from services.common.logging import configure_logging
 from services.common.observe import Readiness, serve_observability
 from services.common.settings import Settings
@@ -17,6 +18,8 @@ from services.domain.instants import parse_instant
 from services.domain.sources.urls import is_url
 from services.producer.files import DEFAULT_SITE, LocalOptions
 from services.producer.runner import FIRST_ROUND, KAFKA, ProduceReport, produce
+from services.producer.sources import refused_sources
+from services.producer.ssrf import AddressGuard
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +94,12 @@ def command(
         site=site, fetched_at=fetched_at, content_type=content_type and content_type.lower(), charset=charset
     )
     polling = not once and any(is_url(source) for source in sources)
+    urls = [source for source in sources if is_url(source)]
+    private = settings.producer.allow_private if allow_private is None else allow_private
+    refused = asyncio.run(refused_sources(urls, AddressGuard(private)))
+    if refused:
+        # a source no retry can make work is refused before anything starts, not polled forever
+        raise config_failure(refused)
     try:
         report = asyncio.run(_run(settings, sources, options, interval, polling, allow_private))
     except PagewireError as exc:
@@ -133,7 +142,9 @@ async def _run(
         if not polling:
             # a one-shot run ends before a scraper would see it: nothing to serve
             return await run()
-        readiness = Readiness(KAFKA, FIRST_ROUND)
+        readiness = Readiness(
+            KAFKA, FIRST_ROUND
+        )  # and a condition per polled site (services.producer.runner)
         observe = settings.observability
         async with serve_observability(observe, observe.producer_port, ready=readiness):
             return await run(readiness=readiness)

@@ -34,6 +34,12 @@ SNAPSHOTS_UNCHANGED = Counter(
     ["site"],
     registry=REGISTRY,
 )
+SOURCE_FAILING = Gauge(
+    "pagewire_source_failing",
+    "1 while the last poll of a site's URL failed (DNS, connection, HTTP error), else 0.",
+    ["site"],
+    registry=REGISTRY,
+)
 SNAPSHOTS_FAILED = Counter(
     "pagewire_snapshots_failed_total",
     "Snapshots that could not be fetched or delivered, by reason.",

@@ -40,6 +40,11 @@ class Readiness:
         self._state = dict.fromkeys(conditions, False)
         self._details: dict[str, str] = {}
 
+    def add(self, *conditions: str) -> None:
+        """More named conditions, not holding yet (those already known keep their state)."""
+        for condition in conditions:
+            self._state.setdefault(condition, False)
+
     def set(self, condition: str, value: bool = True, detail: str = "") -> None:
         """Whether `condition` holds; `detail` says why not, in /readyz's reason (e.g. what is missing)."""
         if condition not in self._state:

@@ -16,6 +16,7 @@ from services.common.metrics import (
     SNAPSHOTS_FETCHED,
     SNAPSHOTS_SENT,
     SNAPSHOTS_UNCHANGED,
+    SOURCE_FAILING,
 )
 from services.common.observe import Readiness
 from services.common.settings import Settings
@@ -120,9 +121,14 @@ class _Run:
         extra = {"site": snapshot.site, "snapshot_id": snapshot.snapshot_id, "bytes": len(snapshot.body)}
         log.debug("snapshot sent", extra=extra)
 
-    def ready(self, condition: str, value: bool = True) -> None:
+    def ready(self, condition: str, value: bool = True, detail: str = "") -> None:
         if self.readiness is not None:
-            self.readiness.set(condition, value)
+            self.readiness.set(condition, value, detail)
+
+    def polled(self, site: str, error: PagewireError | None = None) -> None:
+        """A poll of one of `site`'s URLs worked (`error` None) or failed: its metric and /readyz say so."""
+        SOURCE_FAILING.labels(site=site).set(0 if error is None else 1)
+        self.ready(source_condition(site), error is None, "" if error is None else f"last poll: {error}")
 
     async def drain(self) -> None:
         """Wait for every delivery in flight (a stop signal does not drop what was already read)."""
@@ -171,6 +177,9 @@ class _Run:
         by_site: dict[str, list[str]] = {}
         for url in urls:
             by_site.setdefault(_site_label(url), []).append(url)
+        if self.readiness is not None:
+            # one condition per site: not ready while a site's last poll failed, and /readyz says why
+            self.readiness.add(*(source_condition(site) for site in by_site))
         loop = asyncio.get_running_loop()
         while not self.stop.is_set():
             started = loop.time()
@@ -196,21 +205,24 @@ class _Run:
                 continue
 
     async def _poll_site(self, fetcher: Fetcher, urls: list[str]) -> None:
+        failed: PagewireError | None = None
         for url in urls:
-            await self._poll_url(fetcher, url)
+            failed = await self._poll_url(fetcher, url) or failed
+        self.polled(_site_label(urls[0]), failed)
 
-    async def _poll_url(self, fetcher: Fetcher, url: str) -> None:
+    async def _poll_url(self, fetcher: Fetcher, url: str) -> PagewireError | None:
+        """Fetch and send one URL; the error when the fetch failed."""
         site = _site_label(url)
         try:
             outcome = await fetcher.fetch(url, self.validators.get(url))
         except PagewireError as exc:
             self.fail(site, exc)
-            return
+            return exc
         except Exception as exc:
             # one odd page must not stop the polling of every other site: counted, logged with its trace
             unexpected = FetchError(f"{display_url(url)}: unexpected {exc!r}", reason="internal_error")
             self.fail(site, unexpected, cause=exc)
-            return
+            return unexpected
         SNAPSHOTS_FETCHED.labels(site=site).inc()  # a 304 is a successful fetch too
         if outcome.snapshot is None:
             self.report.unchanged += 1
@@ -218,7 +230,7 @@ class _Run:
             if outcome.validators is not None:
                 self.validators[url] = outcome.validators
             log.info("unchanged since the last fetch: %s", display_url(url))
-            return
+            return None
         snapshot = replace(
             outcome.snapshot,
             content_type=self.options.content_type or outcome.snapshot.content_type,
@@ -228,6 +240,12 @@ class _Run:
         remember = (url, outcome.validators) if outcome.validators else None
         # shielded: a stop signal during the send must not lose the count of a snapshot Kafka gets anyway
         await asyncio.shield(await self.send(snapshot, remember))
+        return None
+
+
+def source_condition(site: str) -> str:
+    """The /readyz condition of one polled site: holds while its last poll worked."""
+    return f"source {site}"
 
 
 def _site_label(url: str) -> str:

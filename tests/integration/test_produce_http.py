@@ -7,7 +7,7 @@ import os
 import signal
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -163,9 +163,37 @@ async def test_a_loopback_url_is_refused_without_allow_private(
     async with page_server(always_500) as server:
         code, stderr = await run_once(server.url, test_env)
 
-    assert code == 1, stderr
-    assert "127.0.0.1 is loopback; pass --allow-private" in stderr
-    assert stderr.splitlines()[-1] == "sent 0, unchanged 0, failed 1"
+    # refused before anything starts, as a source no retry can make work: exit 2, nothing fetched
+    assert (code, stderr) == (
+        2,
+        "Error: refused 127.0.0.1: 127.0.0.1 is loopback; pass --allow-private "
+        "(PAGEWIRE_PRODUCER_ALLOW_PRIVATE=true) to fetch from private networks\n",
+    )
+    assert server.requests == []
+
+
+async def test_every_source_that_can_never_work_is_refused_at_start_polling_or_not(
+    kafka: Settings, test_env: dict[str, str]
+) -> None:
+    async with page_server(always_500) as server:
+        sources = ["ftp://news.example/", "http://", "https://news.example:99999/", "http://localhost/"]
+        for extra in ([], ["--once"]):
+            process = await asyncio.create_subprocess_exec(
+                pagewire(), "produce", server.url, *sources, "--interval", "60", *extra,
+                cwd=REPO, env={**os.environ, **test_env}, stderr=asyncio.subprocess.PIPE,
+            )  # fmt: skip
+            _, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
+            assert (process.returncode, stderr.decode()) == (
+                2,
+                "Error: 5 problems:\n"
+                "  refused 127.0.0.1: 127.0.0.1 is loopback; pass --allow-private "
+                "(PAGEWIRE_PRODUCER_ALLOW_PRIVATE=true) to fetch from private networks\n"
+                "  refused ftp://news.example/: only http and https are fetched, not 'ftp'\n"
+                "  refused http://: the URL has no host\n"
+                "  refused https://news.example/: malformed URL: Port out of range 0-65535\n"
+                "  refused localhost: 127.0.0.1 is loopback; pass --allow-private "
+                "(PAGEWIRE_PRODUCER_ALLOW_PRIVATE=true) to fetch from private networks\n",
+            )
     assert server.requests == []
 
 
@@ -215,27 +243,70 @@ async def test_a_send_that_fails_is_reported_and_the_page_is_sent_on_the_next_po
     ]
 
 
-async def test_a_polling_producer_is_ready_once_its_first_round_is_over(kafka: Settings) -> None:
+async def eventually(condition: Callable[[], bool], timeout: float = 20.0) -> None:
+    for _ in range(int(timeout / 0.02)):
+        if condition():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("the condition never held")
+
+
+async def test_a_polling_producer_is_ready_once_its_first_round_is_over_and_while_every_site_answers(
+    kafka: Settings,
+) -> None:
+    """Two sites (127.0.0.1 and localhost, one server): the first round is held, then localhost's page is
+    missing (404) until the test brings it back; /readyz and pagewire_source_failing follow each site."""
     settings = replace(kafka, producer=replace(kafka.producer, per_host_interval_seconds=0.0))
     readiness = Readiness(KAFKA, FIRST_ROUND)
     stop = asyncio.Event()
+    back = asyncio.Event()
 
-    async def held_then_missing(_: web.Request, server: PageServer) -> web.StreamResponse:
+    async def held_then_missing(request: web.Request, server: PageServer) -> web.StreamResponse:
         await server.release.wait()
-        return web.Response(status=404)  # not retried: the round ends with it
+        if request.host.startswith("localhost") and not back.is_set():
+            return web.Response(status=404)  # not retried within the round: the round ends with it
+        return web.Response(body=FIRST + request.host.encode(), content_type="text/plain")
+
+    def failing(site: str) -> float | None:
+        return REGISTRY.get_sample_value("pagewire_source_failing", {"site": site})
 
     async with page_server(held_then_missing) as server:
+        other = server.url.replace("127.0.0.1", "localhost")
         running = asyncio.create_task(
-            produce(settings, [server.url], interval=0.05, allow_private=True, stop=stop, readiness=readiness)
+            produce(
+                settings,
+                [server.url, other],
+                interval=0.05,
+                allow_private=True,
+                stop=stop,
+                readiness=readiness,
+            )
         )
-        await server.wait_for_requests(1)  # held: the first round is not over
+        await server.wait_for_requests(2)  # both held: the first round is not over
         waiting = readiness()
-        server.release.set()  # a failed fetch, but the round is over
-        await server.wait_for_requests(2)  # the second round began
-        polling = readiness()
+        server.release.set()
+        await eventually(lambda: readiness().conditions.get(FIRST_ROUND, False))
+        missing = readiness()
+        failing_while_missing = (failing("127.0.0.1"), failing("localhost"))
+        back.set()
+        await eventually(lambda: readiness().ready)
+        failing_after = (failing("127.0.0.1"), failing("localhost"))
         stop.set()
         await asyncio.wait_for(running, timeout=30)
 
-    assert (waiting.ready, waiting.reason) == (False, "waiting for first_round")
-    assert polling.ready
-    assert readiness().conditions == {KAFKA: False, FIRST_ROUND: True}  # the publisher stopped with the run
+    assert (waiting.ready, waiting.reason) == (
+        False,
+        "waiting for first_round, source 127.0.0.1, source localhost",
+    )
+    assert (missing.ready, missing.reason) == (
+        False,
+        f"waiting for source localhost (last poll: {other}: HTTP 404 Not Found)",
+    )
+    assert failing_while_missing == (0.0, 1.0)
+    assert failing_after == (0.0, 0.0)
+    assert readiness().conditions == {
+        KAFKA: False,  # the publisher stopped with the run
+        FIRST_ROUND: True,
+        "source 127.0.0.1": True,
+        "source localhost": True,
+    }
