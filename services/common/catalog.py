@@ -43,13 +43,46 @@ class TopicSpec:
     family: str | None = None
     label: str | None = None
 
-    def kafka_config(self) -> dict[str, str]:
-        """Topic configs handed to Kafka when the topic is created."""
+    def kafka_config(self, replication_factor: int = 1) -> dict[str, str]:
+        """Topic configs handed to Kafka when the topic is created on `replication_factor` replicas."""
         return {
             "cleanup.policy": self.cleanup,
             "retention.ms": str(retention_ms(self.retention)),
+            "min.insync.replicas": str(min_insync_replicas(replication_factor)),
             **self.config,
         }
+
+
+def min_insync_replicas(replication_factor: int) -> int:
+    """Replicas that must have a write before it is acknowledged (acks=all): one less than the copies, at
+    most 2, so one broker of three may be down and nothing acknowledged lives on one disk only."""
+    return min(2, max(1, replication_factor - 1))
+
+
+@dataclass(frozen=True)
+class TopicState:
+    """A topic as the cluster has it: partitions, replicas of its first partition, its configs."""
+
+    partitions: int
+    replication_factor: int
+    config: dict[str, str]
+
+
+def topic_drift(spec: TopicSpec, state: TopicState | None, replication_factor: int) -> list[str]:
+    """How the cluster's topic differs from the catalog's, one item each ('partitions 3, catalog 6');
+    ['missing'] when it does not exist, [] when it matches."""
+    if state is None:
+        return ["missing"]
+    found: list[str] = []
+    if state.partitions != spec.partitions:
+        found.append(f"partitions {state.partitions}, catalog {spec.partitions}")
+    if state.replication_factor != replication_factor:
+        found.append(f"replication factor {state.replication_factor}, catalog {replication_factor}")
+    for key, wanted in spec.kafka_config(replication_factor).items():
+        actual = state.config.get(key)
+        if actual != wanted:
+            found.append(f"{key} {actual if actual is not None else 'unset'}, catalog {wanted}")
+    return found
 
 
 @dataclass(frozen=True)

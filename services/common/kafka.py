@@ -9,9 +9,10 @@ from typing import Any, TypeVar
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
-from services.common.catalog import Catalog, TopicSpec
+from services.common.catalog import Catalog, TopicSpec, TopicState
 from services.common.retry import Backoff
 from services.common.settings import KafkaSettings, Settings
 from services.domain.errors import BrokerError
@@ -116,7 +117,7 @@ async def ensure_topics(
         cluster = await client.describe_cluster()
         replicas = replication_factor(settings.replication_factor, len(cluster["brokers"]))
         missing = [
-            NewTopic(name, spec.partitions, replicas, topic_configs=spec.kafka_config())
+            NewTopic(name, spec.partitions, replicas, topic_configs=spec.kafka_config(replicas))
             for name, spec in wanted.items()
             if name not in existing
         ]
@@ -132,6 +133,36 @@ async def ensure_topics(
         )
     except KafkaError as exc:
         raise BrokerError(f"could not create topics on {settings.bootstrap}: {exc}") from exc
+    finally:
+        await client.close()
+
+
+async def topic_states(settings: KafkaSettings, names: Iterable[str]) -> tuple[dict[str, TopicState], int]:
+    """The cluster's state of each of `names` that exists, and the replication factor topics made now get
+    (PAGEWIRE_TOPIC_REPLICATION_FACTOR, or "auto" against the cluster's brokers)."""
+    client = admin(settings)
+    try:
+        await client.start()
+        present = set(await client.list_topics())
+        found = [name for name in names if name in present]
+        brokers = len((await client.describe_cluster())["brokers"])
+        states: dict[str, TopicState] = {}
+        if found:
+            configs: dict[str, dict[str, str]] = {}
+            resources = [ConfigResource(ConfigResourceType.TOPIC, name) for name in found]
+            for response in await client.describe_configs(resources):
+                for resource in response.to_object()["resources"]:
+                    configs[resource["resource_name"]] = {
+                        entry["config_names"]: entry["config_value"] for entry in resource["config_entries"]
+                    }
+            for described in await client.describe_topics(found):
+                partitions = described["partitions"]
+                replicas = len(partitions[0]["replicas"]) if partitions else 0
+                name = described["topic"]
+                states[name] = TopicState(len(partitions), replicas, configs.get(name, {}))
+        return states, replication_factor(settings.replication_factor, brokers)
+    except KafkaError as exc:
+        raise BrokerError(f"could not describe topics on {settings.bootstrap}: {exc}") from exc
     finally:
         await client.close()
 

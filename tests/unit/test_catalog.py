@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from services.common.catalog import load_catalog, retention_ms
+from services.common.catalog import TopicState, load_catalog, min_insync_replicas, retention_ms, topic_drift
 from services.common.kafka import replication_factor
 from services.domain.errors import ConfigError
 
@@ -36,13 +36,34 @@ def test_country_and_subject_topics_come_one_per_taxonomy_label() -> None:
     assert len(catalog.topics) == 10 + len(countries) + len(subjects)
 
 
-def test_topic_configs_carry_retention_cleanup_and_size() -> None:
+def test_topic_configs_carry_retention_cleanup_size_and_in_sync_replicas() -> None:
     raw = load_catalog().spec("snapshots.raw")
     assert raw.kafka_config() == {
         "cleanup.policy": "delete",
         "retention.ms": "604800000",
+        "min.insync.replicas": "1",
         "max.message.bytes": "4194304",
     }
+    # one broker of three may be down, and an acknowledged write is on two of them
+    assert raw.kafka_config(3)["min.insync.replicas"] == "2"
+    assert [min_insync_replicas(factor) for factor in (1, 2, 3, 5)] == [1, 1, 2, 2]
+
+
+def test_drift_names_every_difference_from_the_catalog() -> None:
+    raw = load_catalog().spec("snapshots.raw")
+    matching = TopicState(6, 3, raw.kafka_config(3))
+    assert topic_drift(raw, matching, 3) == []
+    assert topic_drift(raw, None, 3) == ["missing"]
+    drifted = TopicState(
+        4, 1, {"cleanup.policy": "compact", "retention.ms": "604800000", "min.insync.replicas": "1"}
+    )
+    assert topic_drift(raw, drifted, 3) == [
+        "partitions 4, catalog 6",
+        "replication factor 1, catalog 3",
+        "cleanup.policy compact, catalog delete",
+        "min.insync.replicas 1, catalog 2",
+        "max.message.bytes unset, catalog 4194304",
+    ]
 
 
 @pytest.mark.parametrize(
