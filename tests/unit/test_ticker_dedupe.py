@@ -140,6 +140,29 @@ def test_a_duplicate_between_accepted_and_last_seen_changes_nothing_but_the_coun
     assert outcome.state == replace(state, duplicates=2)
 
 
+def test_a_replay_sent_again_is_repeats_not_late() -> None:
+    """`pagewire produce` run twice on the same files: the second run's observations are all known to the
+    history at their moments, so they count as duplicates, move nothing and are not late."""
+    replay = [("0.01144", at(0)), ("0.01146", at(1)), ("0.01146", at(2)), ("0.01150", at(3))]
+    state: TickerState | None = None
+    for rate, when in replay:
+        state = observe_ticker(state, observation(rate, "0", when), RULES).state
+    assert state is not None
+    for rate, when in replay:
+        outcome = observe_ticker(state, observation(rate, "0", when), RULES)
+        assert (outcome.kind, outcome.reason, outcome.row, outcome.delta) == (
+            ObservationKind.DUPLICATE,
+            "repeat" if when < at(3) else "not_newer_than_last_seen",
+            None,
+            None,
+        )
+        state = outcome.state
+    assert (state.late, state.duplicates, state.last_seen, state.rate) == (0, 5, at(3), "0.01150")
+    # an old snapshot the history contradicts (0.01146 was the rate at 1h) is still late
+    contradicting = observe_ticker(state, observation("0.01140", "0", at(1)), RULES)
+    assert (contradicting.kind, contradicting.reason) == (ObservationKind.LATE, "older_than_accepted")
+
+
 def test_state_round_trips_through_json() -> None:
     state = first_state()
     for rate, hours in [("0.01146", 1), ("0.01146", 2), ("0.01140", 3)]:

@@ -47,7 +47,9 @@ def observe_ticker(
 
     - FIRST: no state; the observation is the first row, there is no delta.
     - DUPLICATE: same rate and change as the last accepted row and not older than it; nothing is
-      emitted; when it is the newest sighting it refreshes last_seen (and recovers a stale pair).
+      emitted; when it is the newest sighting it refreshes last_seen (and recovers a stale pair). Also
+      a repeat: older than the newest sighting, with the rate a run of the history shows at its moment
+      (a snapshot sent again, files replayed twice): nothing emitted, nothing moved, not late.
     - LATE: older than the last accepted row; or differing from it while older than the newest
       sighting (a newer snapshot already confirmed the accepted values, so taking this one would go
       back in time). Counted and skipped; never a delta.
@@ -62,6 +64,11 @@ def observe_ticker(
         other = ticker_key(state.site, state.pair)
         raise ValueError(f"observation of {observation.key} given the state of {other}")
     moment = observation.event_time
+    if moment < state.last_seen and _known(state.history, moment, observation.rate):
+        # an older sighting the history already shows (a snapshot sent again, a replay run twice): a repeat
+        return TickerOutcome(
+            ObservationKind.DUPLICATE, "repeat", evolve(state, duplicates=state.duplicates + 1)
+        )
     if moment < state.accepted_at:
         return TickerOutcome(ObservationKind.LATE, "older_than_accepted", evolve(state, late=state.late + 1))
     recovered = detect_recovery(
@@ -121,6 +128,14 @@ def check_staleness(
         stale_after=rules.stale_after,
     )
     return (state, None) if event is None else (evolve(state, stale_since=now), event)
+
+
+def _known(history: tuple[RateRun, ...], moment: datetime, rate: str) -> bool:
+    """Whether a run of `history` was the page's rate at `moment` and that rate is `rate`."""
+    value = parse_decimal(rate)
+    return any(
+        run.since <= moment <= run.until and parse_decimal(run.rate) == value for run in reversed(history)
+    )
 
 
 def _first_state(observation: TickerObservation) -> TickerState:
