@@ -122,8 +122,9 @@ STAGE_SECONDS = Histogram(
 )
 END_TO_END_SECONDS = Histogram(
     "pagewire_end_to_end_seconds",
-    "From a snapshot's fetched_at to its output on each topic.",
-    ["topic"],
+    "From the moment a snapshot (or an alert) was produced to Kafka to its output on each topic; "
+    "replay=true for pages produced over 10 minutes after their own time.",
+    ["topic", "replay"],
     buckets=(*_LATENCY_BUCKETS, 900, 3600),
     registry=REGISTRY,
 )

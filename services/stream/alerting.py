@@ -1,14 +1,13 @@
 """The alert stage: rate deltas and staleness events through the rule engine, group states in their table."""
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
 
 from services.common.metrics import ALERTS
 from services.domain.alerts.alert import AlertEvent
 from services.domain.alerts.engine import GroupState, evaluate, group_keys
 from services.domain.alerts.rules import Rule
 from services.domain.messages import alert_message
-from services.stream.outputs import Outputs
+from services.stream.outputs import Origin, Outputs
 from services.stream.tables import Tables
 
 
@@ -21,7 +20,7 @@ class AlertStage:
         self._tables = tables
         self._outputs = outputs
 
-    def run(self, events: Iterable[AlertEvent], fetched_at: datetime | None) -> None:
+    def run(self, events: Iterable[AlertEvent], origin: Origin | None) -> None:
         for event in events:
             states: dict[str, GroupState] = {}
             for key in group_keys(self._rules, event):
@@ -32,7 +31,7 @@ class AlertStage:
             for key, state in evaluation.states.items():
                 self._tables.set_alert_group(key, state)
             for alert in evaluation.alerts:
-                self._outputs.emit("alerts", alert.group_key, alert_message(alert), fetched_at)
+                self._outputs.emit("alerts", alert.group_key, alert_message(alert), origin)
             for outcome in evaluation.decisions:
                 severity = self._severity[outcome.rule]
                 ALERTS.labels(rule=outcome.rule, severity=severity, outcome=outcome.kind).inc()

@@ -35,6 +35,8 @@ class RawRecord(Protocol):
     @property
     def value(self) -> bytes | None: ...
     @property
+    def timestamp(self) -> float | None: ...  # when it was produced, epoch seconds (Faust's Message)
+    @property
     def headers(self) -> Any: ...
 
 

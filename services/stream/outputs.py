@@ -3,7 +3,8 @@ adapter hands the queue to Kafka (`send_queued`), a test reads it (`take`)."""
 
 import time
 from collections.abc import Awaitable, Iterable
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from services.common import codec
@@ -11,6 +12,7 @@ from services.common.catalog import Catalog
 from services.common.metrics import END_TO_END_SECONDS
 from services.domain.articles.taxonomy import Labels, Taxonomy
 from services.domain.errors import ConfigError
+from services.domain.replay import is_replay
 
 _FAMILIES = ("countries", "subjects")
 
@@ -34,6 +36,22 @@ class Producer(Protocol):
 Queued = tuple[str, bytes, bytes]
 
 
+@dataclass(frozen=True)
+class Origin:
+    """Where an output's end-to-end latency starts: when the snapshot behind it was produced to Kafka (the
+    snapshots.raw record's timestamp, epoch seconds), and whether that snapshot is a replay (its page far
+    older than that moment: services.domain.replay), which the histogram labels."""
+
+    produced_at: float
+    replay: bool
+
+    @classmethod
+    def of(cls, fetched_at: datetime, timestamp: float | None) -> "Origin":
+        """From a snapshot's fetched_at and its record's timestamp (None: the record has none, so now)."""
+        produced_at = time.time() if timestamp is None else timestamp
+        return cls(produced_at, is_replay(fetched_at, datetime.fromtimestamp(produced_at, UTC)))
+
+
 class Outputs:
     """The catalog's public outputs of one agent, queued by catalog name, plus article label routing."""
 
@@ -44,8 +62,12 @@ class Outputs:
         }
         _check_labels(taxonomy, self._label_topics)
         self._topics = {name: catalog.name(name) for name in names}
-        # one histogram child per topic, looked up once rather than per message
-        self._latency = {name: END_TO_END_SECONDS.labels(topic=name) for name in names}
+        # one histogram child per topic and replay label, looked up once rather than per message
+        self._latency = {
+            (name, replay): END_TO_END_SECONDS.labels(topic=name, replay="true" if replay else "false")
+            for name in names
+            for replay in (False, True)
+        }
         self._queued: list[Queued] = []
         # The message builders (services/domain/messages.py) are held to the schemas by the contract tests
         # and the golden corpus; checking each message again costs a tenth of the worker's CPU, so it is a
@@ -55,22 +77,23 @@ class Outputs:
     def encode(self, message: dict[str, Any]) -> bytes:
         return codec.encode(message, check=self._validate)
 
-    def emit(self, name: str, key: str, message: dict[str, Any], fetched_at: datetime | None) -> None:
-        """Encode and queue one message; `send_queued` hands it to the producer."""
+    def emit(self, name: str, key: str, message: dict[str, Any], origin: Origin | None) -> None:
+        """Encode and queue one message; `send_queued` hands it to the producer. Its latency is measured
+        from `origin` (None: an output of no snapshot, e.g. the staleness timer's)."""
         self.send_raw(name, key.encode(), self.encode(message))
-        if fetched_at is not None:
-            self._latency[name].observe(max(0.0, time.time() - fetched_at.timestamp()))
+        if origin is not None:
+            self._latency[(name, origin.replay)].observe(max(0.0, time.time() - origin.produced_at))
 
     def emit_many(
-        self, names: Iterable[str], key: str, message: dict[str, Any], fetched_at: datetime | None
+        self, names: Iterable[str], key: str, message: dict[str, Any], origin: Origin | None
     ) -> None:
         """The same message on several topics (an article and its label topics), validated once."""
         value, raw_key = self.encode(message), key.encode()
-        latency = None if fetched_at is None else max(0.0, time.time() - fetched_at.timestamp())
+        latency = None if origin is None else max(0.0, time.time() - origin.produced_at)
         for name in names:
             self.send_raw(name, raw_key, value)
-            if latency is not None:
-                self._latency[name].observe(latency)
+            if origin is not None and latency is not None:
+                self._latency[(name, origin.replay)].observe(latency)
 
     def send_raw(self, name: str, key: bytes, value: bytes) -> None:
         self._queued.append((name, key, value))

@@ -44,7 +44,7 @@ from services.domain.ticker.rules import StreamRules
 from services.stream.alerting import AlertStage
 from services.stream.clocks import SiteClocks
 from services.stream.deadletters import DeadLetters, RawRecord
-from services.stream.outputs import Outputs
+from services.stream.outputs import Origin, Outputs
 from services.stream.staleness import StalePairs
 from services.stream.tables import SiteEntry, Tables
 
@@ -111,6 +111,7 @@ class SnapshotStage:
             with self._stage("decode"):
                 snapshot = decode_snapshot(record)
             self._clocks.saw(snapshot.site, record.partition, snapshot.fetched_at)
+            origin = Origin.of(snapshot.fetched_at, record.timestamp)
             with self._stage("parse"):
                 body, kind, charset = snapshot.body, snapshot.content_type, snapshot.charset
                 page = parse_page(body, kind, charset, max_bytes=self._max_body_bytes)
@@ -122,12 +123,12 @@ class SnapshotStage:
             pairs = {row.pair for row in reading.observations}
             self._register(snapshot.site, site, record.partition, pairs, remember(recent, len(page.articles)))
             with self._stage("ticker"):
-                events = self._tickers(reading.observations)
+                events = self._tickers(reading.observations, origin)
             with self._stage("alerts"):
-                self._alerts.run(events, snapshot.fetched_at)
+                self._alerts.run(events, origin)
             with self._stage("articles"):
-                self._articles(reading.sightings)
-            self._outputs.emit("snapshots.parsed", snapshot.site, reading.summary, snapshot.fetched_at)
+                self._articles(reading.sightings, origin)
+            self._outputs.emit("snapshots.parsed", snapshot.site, reading.summary, origin)
         except Exception as exc:
             # one bad snapshot, or one bug on one snapshot, must not stop the partition behind it
             self._deadletters.send(record, self._current, exc)
@@ -139,7 +140,7 @@ class SnapshotStage:
         yield
         self._stage_seconds[stage].observe(time.perf_counter() - started)
 
-    def _tickers(self, observations: tuple[TickerObservation, ...]) -> list[AlertEvent]:
+    def _tickers(self, observations: tuple[TickerObservation, ...], origin: Origin) -> list[AlertEvent]:
         """Each distinct row through its (site, pair) state; returns the events the alert rules read."""
         events: list[AlertEvent] = []
         for row in observations:
@@ -153,15 +154,15 @@ class SnapshotStage:
             if outcome.kind is ObservationKind.LATE:
                 metrics.late.inc()
             if outcome.row is not None:
-                self._outputs.emit("ticker.rows", row.key, ticker_row_message(outcome.row), row.event_time)
+                self._outputs.emit("ticker.rows", row.key, ticker_row_message(outcome.row), origin)
                 metrics.unique.inc()
             if outcome.delta is not None:
-                self._outputs.emit("rates.deltas", row.key, rate_delta_message(outcome.delta), row.event_time)
+                self._outputs.emit("rates.deltas", row.key, rate_delta_message(outcome.delta), origin)
                 metrics.deltas.inc()
                 events.append(outcome.delta)
             if outcome.recovered is not None:
                 recovered = staleness_message(outcome.recovered)
-                self._outputs.emit("ticker.staleness", row.key, recovered, row.event_time)
+                self._outputs.emit("ticker.staleness", row.key, recovered, origin)
                 events.append(outcome.recovered)
                 self._stale_pairs.recovered(row.site, row.pair)
         return events
@@ -204,7 +205,7 @@ class SnapshotStage:
         metrics.dropped_lines.inc(page.dropped_lines)
         metrics.teasers.set(len(page.articles))
 
-    def _articles(self, sightings: tuple[ArticleSighting, ...]) -> None:
+    def _articles(self, sightings: tuple[ArticleSighting, ...], origin: Origin) -> None:
         for sighting in sightings:
             article_id = sighting.article_id
             outcome = observe_article(self._tables.article(article_id), sighting)
@@ -215,7 +216,7 @@ class SnapshotStage:
             labels = self._taxonomy.label(sighting.title, sighting.body)
             message = article_message(outcome.revision, labels)
             topics = self._outputs.article_topics(labels)
-            self._outputs.emit_many(["articles", *topics], article_id, message, sighting.event_time)
+            self._outputs.emit_many(["articles", *topics], article_id, message, origin)
             counter = ARTICLES if outcome.revision.revision == 1 else ARTICLE_REVISIONS
             slugs = [label.slug for label in (*labels.countries, *labels.subjects)] or ["unclassified"]
             for slug in slugs:

@@ -30,6 +30,7 @@ class InputRecord:
     key: bytes
     value: bytes
     headers: tuple[tuple[str, bytes], ...] = ()
+    timestamp: float | None = None  # when it was produced (None: now)
 
 
 def seed_page(**rates: tuple[str, str]) -> bytes:
@@ -40,13 +41,21 @@ def seed_page(**rates: tuple[str, str]) -> bytes:
     return text.encode()
 
 
-def raw(site: str, fetched_at: datetime, body: bytes | None = None, *, offset: int = 0) -> InputRecord:
-    """A snapshot of `site` as the producer writes it to snapshots.raw (partition 0)."""
+def raw(
+    site: str,
+    fetched_at: datetime,
+    body: bytes | None = None,
+    *,
+    offset: int = 0,
+    produced_at: float | None = None,
+) -> InputRecord:
+    """A snapshot of `site` as the producer writes it to snapshots.raw (partition 0), at `produced_at`
+    (epoch seconds; None: the record carries no timestamp, as now)."""
     page = SEED.read_bytes() if body is None else body
     snapshot = Snapshot(page, URL, site, fetched_at, "text/plain", None)
     headers = (("pagewire-snapshot-id", snapshot.snapshot_id.encode()),)
     value = codec.encode(snapshot.to_envelope())
-    return InputRecord("snapshots.raw", 0, offset, site.encode(), value, headers)
+    return InputRecord("snapshots.raw", 0, offset, site.encode(), value, headers, produced_at)
 
 
 @dataclass

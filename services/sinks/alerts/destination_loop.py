@@ -29,6 +29,7 @@ from services.common.settings import Settings
 from services.domain.alerts.alert import Alert, AlertDelivery, DeliveryOutcome
 from services.domain.errors import SchemaError
 from services.domain.messages import alert_delivery_message, alert_of
+from services.domain.replay import is_replay
 from services.sinks.alerts.client import DeliveryAbandoned, DeliveryResult, DestinationClient
 from services.sinks.alerts.destinations_file import Target
 
@@ -78,7 +79,10 @@ class DestinationLoop:
         self._alert_schema = catalog.spec("alerts").value
         self._deliveries_topic = catalog.name("alerts.deliveries")
         # labelled with the catalog name, as the worker labels its output topics
-        self._end_to_end = END_TO_END_SECONDS.labels(topic="alerts.deliveries")
+        self._end_to_end = {
+            replay: END_TO_END_SECONDS.labels(topic="alerts.deliveries", replay="true" if replay else "false")
+            for replay in (False, True)
+        }
         self._deadletter_topic = catalog.name("deadletter")
         self.name = target.name
         self.group = f"{settings.kafka.topic_prefix}{settings.alert_sink.group}-{target.name}"
@@ -161,7 +165,7 @@ class DestinationLoop:
                 delivery = self._delivery(alert, "filtered", 0, None, rejection)
                 if not await self._publish([delivery], stopping):
                     return False
-                self._observe_end_to_end(alert)
+                self._observe_end_to_end(alert, record)
                 DELIVERIES.labels(destination=self.name, outcome="filtered").inc()
                 log.debug("alert filtered", extra={"reason": rejection})
                 return await self._commit(consumer, record)
@@ -172,7 +176,7 @@ class DestinationLoop:
                 return False
             if not await self._publish(self._outputs(record, alert, result), stopping):
                 return False
-            self._observe_end_to_end(alert)
+            self._observe_end_to_end(alert, record)
             self._count(result, time.monotonic() - arrived)
             return await self._commit(consumer, record)
 
@@ -186,9 +190,12 @@ class DestinationLoop:
             self._delivery(alert, "dead_lettered", result.attempts, result.status_code, result.summary),
         ]
 
-    def _observe_end_to_end(self, alert: Alert) -> None:
-        """From the fetch of the snapshot that raised the alert (its event_time) to its outcome on Kafka."""
-        self._end_to_end.observe(max(0.0, (self._now() - alert.event_time).total_seconds()))
+    def _observe_end_to_end(self, alert: Alert, record: Any) -> None:
+        """From the moment the worker produced the alert (its record's timestamp) to its outcome on Kafka;
+        labelled a replay when the snapshot behind it was over 10 minutes old by then."""
+        produced = datetime.fromtimestamp(record.timestamp / 1000, UTC)
+        replay = is_replay(alert.event_time, produced)
+        self._end_to_end[replay].observe(max(0.0, (self._now() - produced).total_seconds()))
 
     def _count(self, result: DeliveryResult, seconds: float) -> None:
         context = {"attempts": result.attempts, "status_code": result.status_code}

@@ -1,0 +1,38 @@
+"""End-to-end latency starts when a snapshot was produced to Kafka, not at the page's own time, and pages
+produced long after they were fetched (replays) are labelled: a replay of 2025's files lands in the
+seconds buckets with replay="true", not in +Inf."""
+
+import time
+from datetime import UTC, datetime, timedelta
+
+from services.common.metrics import REGISTRY
+from services.domain.replay import is_replay
+from tests.support.stages import handle, raw, stages
+
+
+def observed(topic: str, replay: str) -> tuple[float, float]:
+    labels = {"topic": topic, "replay": replay}
+    count = REGISTRY.get_sample_value("pagewire_end_to_end_seconds_count", labels) or 0.0
+    total = REGISTRY.get_sample_value("pagewire_end_to_end_seconds_sum", labels) or 0.0
+    return count, total
+
+
+def test_a_replayed_page_is_measured_from_when_it_was_produced_and_labelled() -> None:
+    running = stages()
+    before = {replay: observed("snapshots.parsed", replay) for replay in ("true", "false")}
+    produced = time.time() - 2.0
+    handle(running, [raw("replay.example", datetime(2025, 2, 19, 6, tzinfo=UTC), produced_at=produced)])
+    live_fetch = datetime.fromtimestamp(produced, UTC) - timedelta(seconds=1)
+    handle(running, [raw("live.example", live_fetch, produced_at=produced)])
+
+    for replay in ("true", "false"):
+        count, total = observed("snapshots.parsed", replay)
+        assert count - before[replay][0] == 1
+        assert 2.0 <= total - before[replay][1] < 3.0  # two seconds since it was produced, not since 2025
+
+
+def test_a_replay_is_a_page_produced_over_ten_minutes_after_its_own_time() -> None:
+    produced = datetime(2026, 12, 7, 12, tzinfo=UTC)
+    assert is_replay(produced - timedelta(minutes=10, seconds=1), produced)
+    assert not is_replay(produced - timedelta(minutes=10), produced)
+    assert not is_replay(produced + timedelta(seconds=5), produced)  # a clock a little ahead: live
