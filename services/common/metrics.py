@@ -100,6 +100,12 @@ LAST_OBSERVATION = Gauge(
     ["site", "pair"],
     registry=REGISTRY,
 )
+LAST_ARRIVAL = Gauge(
+    "pagewire_last_arrival_timestamp_seconds",
+    "Wall-clock time the worker last received a live observation (not a replay) of each site and pair.",
+    ["site", "pair"],
+    registry=REGISTRY,
+)
 STALE_PAIRS = Gauge("pagewire_stale_pairs", "Pairs currently stale.", ["site"], registry=REGISTRY)
 ARTICLES = Counter(
     "pagewire_articles_total",

@@ -12,6 +12,7 @@ from services.common.metrics import (
     ARTICLE_REVISIONS,
     ARTICLES,
     DELTAS,
+    LAST_ARRIVAL,
     LAST_OBSERVATION,
     LATE_OBSERVATIONS,
     MESSAGES_CONSUMED,
@@ -101,6 +102,7 @@ class SnapshotStage:
         self._max_body_bytes = max_body_bytes
         self._stage_seconds = {stage: STAGE_SECONDS.labels(stage=stage) for stage in STAGES}
         self._pair_metrics: dict[tuple[str, str], PairMetrics] = {}
+        self._arrivals: dict[tuple[str, str], Gauge] = {}
         self._page_metrics: dict[str, PageMetrics] = {}
         self._current = "decode"
 
@@ -143,6 +145,7 @@ class SnapshotStage:
     def _tickers(self, observations: tuple[TickerObservation, ...], origin: Origin) -> list[AlertEvent]:
         """Each distinct row through its (site, pair) state; returns the events the alert rules read."""
         events: list[AlertEvent] = []
+        arrived = time.time()
         for row in observations:
             state = self._tables.ticker(row.key)
             outcome = observe_ticker(state, row, self._rules)
@@ -151,6 +154,10 @@ class SnapshotStage:
             metrics = self._metrics_of(row.site, row.pair)
             metrics.seen.inc()
             metrics.last_observation.set(outcome.state.last_seen.timestamp())
+            if not origin.replay:
+                # what PagewireTickerStale watches: a replay of old pages neither trips nor feeds it (its
+                # series is made by the first live arrival: a gauge at 0 would read as stale since 1970)
+                self._arrival_of(row.site, row.pair).set(arrived)
             if outcome.kind is ObservationKind.LATE:
                 metrics.late.inc()
             if outcome.row is not None:
@@ -166,6 +173,12 @@ class SnapshotStage:
                 events.append(outcome.recovered)
                 self._stale_pairs.recovered(row.site, row.pair)
         return events
+
+    def _arrival_of(self, site: str, pair: str) -> Gauge:
+        found = self._arrivals.get((site, pair))
+        if found is None:
+            found = self._arrivals[(site, pair)] = LAST_ARRIVAL.labels(site=site, pair=pair)
+        return found
 
     def _metrics_of(self, site: str, pair: str) -> "PairMetrics":
         """The pair's metric children, looked up once rather than five times per observation."""

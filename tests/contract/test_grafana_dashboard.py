@@ -59,7 +59,7 @@ def test_the_dashboard_covers_what_ops_watch() -> None:
         "pagewire_snapshots_sent_total",
         "pagewire_ticker_rows_seen_total",
         "pagewire_ticker_rows_unique_total",
-        "pagewire_last_observation_timestamp_seconds",
+        "pagewire_last_arrival_timestamp_seconds",  # wall-clock freshness, what the stale alert watches
         "pagewire_stale_pairs",
         "pagewire_consumer_lag_messages",
         "pagewire_messages_consumed_total",

@@ -67,7 +67,7 @@ async def test_the_deploy_rules_evaluate_on_scraped_series(
 ) -> None:
     async with prometheus({"pagewire-worker": [observed_process]}, rules=True) as server:
         await server.targets_up(1)
-        # the pair was last fetched in February 2025: older than a day by any clock running this test
+        # the pair last arrived live in February 2025: older than a day by any clock running this test
         await server.wait_for(
             "site_pair:pagewire_ticker_age_seconds > bool 86400", [({"site": SITE, "pair": "KGS/USD"}, 1.0)]
         )

@@ -11,6 +11,7 @@ from services.common.lag import LagReporter
 from services.common.metrics import (
     DELIVERIES,
     DELIVERY_SECONDS,
+    LAST_ARRIVAL,
     LAST_OBSERVATION,
     STALE_PAIRS,
     TICKER_ROWS_SEEN,
@@ -21,7 +22,7 @@ from services.common.settings import ObservabilitySettings
 
 SITE = "timesca.com"
 SNAPSHOTS_RAW = "pagewire.snapshots.raw"
-# 2025-02-19T06:00:00Z: old, so the deploy rules see a stale pair
+# 2025-02-19T06:00:00Z: the pair's last live arrival, old, so the deploy rules see it stale
 LAST_FETCHED_AT = 1739944800.0
 
 
@@ -32,6 +33,7 @@ def record_known_values() -> None:
     TICKER_ROWS_SEEN.labels(site=SITE, pair="TJS/USD").inc(20)
     TICKER_ROWS_UNIQUE.labels(site=SITE, pair="TJS/USD").inc(15)
     LAST_OBSERVATION.labels(site=SITE, pair="KGS/USD").set(LAST_FETCHED_AT)
+    LAST_ARRIVAL.labels(site=SITE, pair="KGS/USD").set(LAST_FETCHED_AT)  # no live page since
     STALE_PAIRS.labels(site=SITE).set(1)
     LagReporter().publish({(SNAPSHOTS_RAW, 0): 7, (SNAPSHOTS_RAW, 1): 0})
     DELIVERIES.labels(destination="ops", outcome="delivered").inc(3)

@@ -36,3 +36,25 @@ def test_a_replay_is_a_page_produced_over_ten_minutes_after_its_own_time() -> No
     assert is_replay(produced - timedelta(minutes=10, seconds=1), produced)
     assert not is_replay(produced - timedelta(minutes=10), produced)
     assert not is_replay(produced + timedelta(seconds=5), produced)  # a clock a little ahead: live
+
+
+def test_only_live_observations_move_the_arrival_clock_the_stale_alert_watches() -> None:
+    """PagewireTickerStale watches pagewire_last_arrival_timestamp_seconds: a replay of 2025's files
+    leaves it unset (no alert for a replayed site), a live page sets it to the wall clock."""
+    running = stages()
+    produced = time.time()
+    handle(running, [raw("replayed.example", datetime(2025, 2, 19, 6, tzinfo=UTC), produced_at=produced)])
+    live = datetime.fromtimestamp(produced, UTC)
+    handle(running, [raw("fetched.example", live, produced_at=produced)])
+
+    def arrival(site: str) -> float | None:
+        labels = {"site": site, "pair": "KGS/USD"}
+        return REGISTRY.get_sample_value("pagewire_last_arrival_timestamp_seconds", labels)
+
+    assert arrival("replayed.example") is None
+    arrived = arrival("fetched.example")
+    assert arrived is not None and produced <= arrived <= time.time()
+    # the event-time gauge still says when the replayed page was fetched
+    replayed = {"site": "replayed.example", "pair": "KGS/USD"}
+    event_time = REGISTRY.get_sample_value("pagewire_last_observation_timestamp_seconds", replayed)
+    assert event_time == datetime(2025, 2, 19, 6, tzinfo=UTC).timestamp()
