@@ -5,6 +5,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import click
+import orjson
 
 from services.cli.failures import config_failure
 from services.common.alert_rules_file import read_rules_file
@@ -22,8 +23,11 @@ from services.sinks.alerts.destinations_file import load_targets
     help="Check the settings and the files they name (alert rules, destinations) without starting anything; "
     "exit 0 when all is well, 2 with every problem listed.",
 )
+@click.option(
+    "--json", "as_json", is_flag=True, help="One JSON object: variable -> effective value (masked)."
+)
 @click.pass_obj
-def command(settings: Settings, markdown: bool, check: bool) -> None:
+def command(settings: Settings, markdown: bool, check: bool, as_json: bool) -> None:
     """Print every setting's variable and effective value (secrets masked).
 
     Settings are checked before any command runs: a wrong one stops it with exit code 2, every problem
@@ -38,6 +42,9 @@ def command(settings: Settings, markdown: bool, check: bool) -> None:
         _check(settings)
         return
     rows = list(settings.describe())
+    if as_json:
+        click.echo(orjson.dumps({variable: value for variable, value, _ in rows}).decode())
+        return
     width = max(len(variable) for variable, _, _ in rows)
     for variable, value, _help in rows:
         click.echo(f"{variable.ljust(width)}  {value}")

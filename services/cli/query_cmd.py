@@ -86,10 +86,10 @@ def command() -> None:
 
 def _register(view: View) -> None:
     def run(settings: Settings, /, as_json: bool, limit: int, since: str | None, **only: str | None) -> None:
-        filters = _filters(only.get("pair"), only.get("label"), since, limit)
+        filters = _filters(only.get("pair"), only.get("label"), only.get("site"), since, limit)
         _show(view, _fetch(settings, view.query, filters), as_json)
 
-    options = []
+    options = [click.option("--site", help="Only this site (host name), e.g. timesca.com.")]
     if view.by_pair:
         options.append(click.option("--pair", help="Only this currency pair, e.g. KGS/USD."))
     if view.by_label:
@@ -109,13 +109,21 @@ def _register(view: View) -> None:
     command.add_command(click.command(view.name, help=view.about)(decorated))
 
 
-def _filters(pair: str | None, label: str | None, since: str | None, limit: int) -> queries.Filters:
+def _filters(
+    pair: str | None, label: str | None, site: str | None, since: str | None, limit: int
+) -> queries.Filters:
     try:
         since_us = queries.since_us(since, datetime.now(UTC)) if since else None
     except PagewireError as exc:
         raise click.BadParameter(str(exc), param_hint="--since") from exc
     slug = None if label is None else _label_slug(label)
-    return queries.Filters(pair=pair.upper() if pair else None, label=slug, since_us=since_us, limit=limit)
+    return queries.Filters(
+        pair=pair.upper() if pair else None,
+        label=slug,
+        site=site.strip().lower() if site else None,
+        since_us=since_us,
+        limit=limit,
+    )
 
 
 def _label_slug(label: str) -> str:

@@ -3,6 +3,7 @@ naming the variable (or the config file key), the value as written and what is a
 
 from pathlib import Path
 
+import orjson
 import pytest
 from click.testing import CliRunner
 
@@ -126,3 +127,23 @@ def test_config_check_reads_the_rule_and_destination_files_and_lists_every_probl
     assert (
         result.stdout == f"ok: 63 settings, 1 alert rules ({rules}), 1 alert destinations ({destinations})\n"
     )
+
+
+def test_config_prints_the_effective_values_as_text_or_json_with_secrets_masked() -> None:
+    env = {
+        "PAGEWIRE_KAFKA_BOOTSTRAP": "kafka-1:9092,kafka-2:9092",
+        "PAGEWIRE_DATABASE_URL": "postgresql://pagewire:s3cret-pw@db.internal/pagewire",
+    }
+    text = CliRunner().invoke(cli, ["config"], env=env)
+    assert text.exit_code == 0
+    lines = text.stdout.splitlines()
+    assert len(lines) == 63
+    assert "PAGEWIRE_KAFKA_BOOTSTRAP" in lines[0] and lines[0].endswith("  kafka-1:9092,kafka-2:9092")
+
+    as_json = CliRunner().invoke(cli, ["config", "--json"], env=env)
+    assert as_json.exit_code == 0 and "s3cret-pw" not in as_json.stdout
+    values = orjson.loads(as_json.stdout)
+    assert len(values) == 63
+    assert values["PAGEWIRE_KAFKA_BOOTSTRAP"] == "kafka-1:9092,kafka-2:9092"
+    assert values["PAGEWIRE_DATABASE_URL"] == "postgresql://pagewire:****@db.internal/pagewire"
+    assert values["PAGEWIRE_WORKER_CHANGELOG_BATCH"] == "1000"

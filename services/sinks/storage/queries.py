@@ -20,6 +20,7 @@ class Filters:
 
     pair: str | None = None
     label: str | None = None
+    site: str | None = None
     since_us: int | None = None
     limit: int = 50
 
@@ -50,6 +51,9 @@ def _where(filters: Filters, alias: str, *, pair: bool = True) -> tuple[str, lis
     if pair and filters.pair is not None:
         clauses.append(f"{alias}.pair = ?")
         params.append(filters.pair)
+    if filters.site is not None:
+        clauses.append(f"{alias}.site = ?")
+        params.append(filters.site)
     if filters.since_us is not None:
         clauses.append(f"{alias}.event_us >= ?")
         params.append(filters.since_us)

@@ -150,6 +150,12 @@ async def test_the_sink_process_stores_stops_on_sigterm_and_query_prints_what_it
         ),
     ]
 
+    # --site on every view: the stored site (in any case) keeps every row, another site none
+    for view in ("rates", "deltas", "articles", "alerts"):
+        every = await json_lines(sink_env, view)
+        assert every and await json_lines(sink_env, view, "--site", "TimesCA.com") == every
+        assert await json_lines(sink_env, view, "--site", "other.example") == []
+
     code, table, _ = await pagewire(sink_env, "query", "rates", "--pair", "UZS/USD")
     assert code == 0
     assert [line.split() for line in table.splitlines() if "UZS/USD" in line] == [
