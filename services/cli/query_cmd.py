@@ -1,4 +1,4 @@
-"""`pagewire query rates|deltas|articles|alerts`: what the storage sink stored, as tables or JSON lines."""
+"""`pagewire query rates|deltas|articles|alerts|deadletter`: what the storage sink stored, tables or JSON."""
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
@@ -22,7 +22,15 @@ from services.sinks.storage.database import Database
 from services.sinks.storage.migrate import require_current
 
 Query = Callable[[Database, queries.Filters], Awaitable[list[dict[str, Any]]]]
-_NUMERIC = {"rate", "change_pct", "previous_rate", "change_ticks", "reported_change_pct", "revision"}
+_NUMERIC = {
+    "rate",
+    "change_pct",
+    "previous_rate",
+    "change_ticks",
+    "reported_change_pct",
+    "revision",
+    "source_offset",
+}
 
 
 @dataclass(frozen=True)
@@ -76,12 +84,21 @@ VIEWS = (
         {"event time": "event_time", "status": "status", "severity": "severity", "rule": "rule"}
         | {"pair": "pair", "summary": "summary", "deliveries": "deliveries"},
     ),
+    View(
+        "deadletter",
+        "Dead letters (input no stage could process), newest first: the stage, the reason, where it came "
+        "from; --json adds the error text and the original's size (the bytes stay in the database).",
+        queries.deadletters,
+        {"event time": "event_time", "stage": "stage", "reason": "reason", "topic": "source_topic"}
+        | {"offset": "source_offset", "key": "source_key", "error": "error"},
+        by_pair=False,
+    ),
 )
 
 
 @click.group("query")
 def command() -> None:
-    """Read what `pagewire sink storage` stored: rates, deltas, articles, alerts."""
+    """Read what `pagewire sink storage` stored: rates, deltas, articles, alerts, dead letters."""
 
 
 def _register(view: View) -> None:

@@ -32,6 +32,7 @@ def test_the_stored_topics_are_the_originals_each_with_a_table() -> None:
         "articles",
         "alerts",
         "alerts.deliveries",
+        "deadletter",
     )
     # and the older versions that may remain on those topics
     assert {CATALOG.spec(name).value for name in CATALOG.stored} | set(schema_ids.OLDER) == STORED_SCHEMAS

@@ -28,7 +28,10 @@ VOLATILE: dict[str, frozenset[str]] = {
     "alerts.deliveries": frozenset({"completed_at"}),
     "deadletter": frozenset({"event_time"}),
 }
-VOLATILE_COLUMNS: dict[str, frozenset[str]] = {"alert_deliveries": frozenset({"completed_at"})}
+VOLATILE_COLUMNS: dict[str, frozenset[str]] = {
+    "alert_deliveries": frozenset({"completed_at"}),
+    "deadletters": frozenset({"event_time", "event_us"}),  # when it was dead-lettered
+}
 _ALERT_ID = re.compile(r"pagewire alert ([0-9a-f]{32})")
 
 
@@ -104,19 +107,27 @@ def compare_tables(
     key_columns: Mapping[str, tuple[str, ...]],
     reference: Mapping[str, list[dict[str, Any]]],
     faulted: Mapping[str, list[dict[str, Any]]],
+    prefixes: tuple[str, str] = ("", ""),
 ) -> Difference:
-    """Row by natural key: each reference row present once with the same values (volatile columns aside)."""
+    """Row by natural key: each reference row present once with the same values (volatile columns aside;
+    a dead letter's source topic without its run's topic prefix)."""
     difference = Difference()
     for table, columns in key_columns.items():
         volatile = VOLATILE_COLUMNS.get(table, frozenset())
-        expected = _rows(reference[table], columns, volatile)
-        found = _rows(faulted[table], columns, volatile)
+        expected = _rows(_unprefixed(reference[table], prefixes[0]), columns, volatile)
+        found = _rows(_unprefixed(faulted[table], prefixes[1]), columns, volatile)
         difference.compared += len(faulted[table])
         difference.lost += [f"{table}: {key}" for key in expected if key not in found]
         difference.duplicated += [
             f"{table}: {key}" for key, row in found.items() if key not in expected or expected[key] != row
         ]
     return difference
+
+
+def _unprefixed(rows: list[dict[str, Any]], prefix: str) -> list[dict[str, Any]]:
+    if not prefix or not rows or "source_topic" not in rows[0]:
+        return rows
+    return [{**row, "source_topic": str(row["source_topic"]).removeprefix(prefix)} for row in rows]
 
 
 def _rows(

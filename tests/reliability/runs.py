@@ -151,8 +151,9 @@ def differences(reference: RunResult, faulted: RunResult, skip: Sequence[str] = 
         prefixes = (reference.prefix, faulted.prefix)
         found["topics"].add(compare_topic(name, messages, faulted.topics[name], prefixes))
     keys = {table.name: table.key for table in TABLES}
+    prefixes = (reference.prefix, faulted.prefix)
     for dialect, tables in reference.tables.items():
-        found["tables"].add(compare_tables(keys, tables, faulted.tables[dialect]))
+        found["tables"].add(compare_tables(keys, tables, faulted.tables[dialect], prefixes))
     for path, requests in reference.chat.items():
         found["chat"].add(compare_chat(requests, faulted.chat[path], path))
     return found

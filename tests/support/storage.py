@@ -1,5 +1,6 @@
 """Storage test helpers: varied valid messages of every stored type, and those read back from the tables."""
 
+import base64
 import copy
 from typing import Any
 
@@ -130,6 +131,32 @@ def corpus() -> dict[str, list[dict[str, Any]]]:
                 reason="deadline exceeded after 7 attempts",
             ),
         ],
+        "deadletter": [
+            example("deadletter"),  # a snapshot of timesca.com whose body was not UTF-8
+            varied(
+                "deadletter",
+                stage="store",
+                reason="nul_character",
+                error="ticker_rows.rate: text contains U+0000",
+                source={
+                    "topic": "pagewire.ticker.rows",
+                    "partition": 0,
+                    "offset": 7,
+                    "key": base64.b64encode(b"timesca.com|KGS/USD").decode(),
+                },
+                original=base64.b64encode(b'{"rate":"0.0\\u00001"}').decode(),
+                event_time="2025-02-19T07:00:02Z",
+            ),
+            varied(
+                "deadletter",
+                stage="decode",
+                reason="empty_message",
+                error="a tombstone (no value) on snapshots.raw",
+                source={"topic": "pagewire.snapshots.raw", "partition": 1, "offset": 3, "key": None},
+                original="",
+                event_time="2025-02-19T07:00:03Z",
+            ),
+        ],
     }
 
 
@@ -143,6 +170,9 @@ def key_of(topic: str, message: dict[str, Any]) -> bytes:
     """The Kafka key the catalog names for each topic."""
     if topic in {"ticker.rows", "rates.deltas", "ticker.staleness"}:
         return f"{message['site']}|{message['pair']}".encode()
+    if topic == "deadletter":
+        key = message["source"]["key"]
+        return base64.b64decode(key) if key is not None else message["stage"].encode()
     field = {"articles": "article_id", "snapshots.parsed": "site", "alerts": "group_key"}.get(
         topic, "alert_id"
     )
@@ -187,7 +217,25 @@ async def stored_messages(database: Database) -> dict[str, list[dict[str, Any]]]
     found["alerts.deliveries"] = [
         _message("alert_delivery", row) for row in await rows("alert_deliveries", "alert_id, destination")
     ]
+    found["deadletter"] = [
+        _deadletter(row)
+        for row in await rows("deadletters", "stage, source_topic, source_partition, source_offset")
+    ]
     return found
+
+
+def _deadletter(row: dict[str, Any]) -> dict[str, Any]:
+    """A deadletters row as the message it came from (its key was stored as text: UTF-8 here)."""
+    key = row["source_key"]
+    source = {
+        "topic": row["source_topic"],
+        "partition": row["source_partition"],
+        "offset": row["source_offset"],
+        "key": None if key is None else base64.b64encode(key.encode()).decode(),
+    }
+    assert len(base64.b64decode(row["original"])) == row["original_size"]
+    fields = ("stage", "reason", "error", "original", "snapshot_id", "event_time")
+    return {"schema": "pagewire.deadletter/1", **{name: row[name] for name in fields}, "source": source}
 
 
 async def dump(database: Database) -> dict[str, list[dict[str, Any]]]:
@@ -209,8 +257,15 @@ def by_key(messages: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str
         "alerts": ("alert_id",),
         "alerts.deliveries": ("alert_id", "destination"),
     }
+
+    def natural(topic: str, message: dict[str, Any]) -> tuple[Any, ...]:
+        if topic == "deadletter":
+            source = message["source"]
+            return message["stage"], source["topic"], source["partition"], source["offset"]
+        return tuple(message[name] for name in keys[topic])
+
     return {
-        topic: sorted(found, key=lambda message, names=keys[topic]: tuple(message[name] for name in names))
+        topic: sorted(found, key=lambda message, topic=topic: natural(topic, message))
         for topic, found in messages.items()
     }
 

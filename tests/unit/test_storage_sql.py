@@ -67,6 +67,7 @@ def test_migrations_are_numbered_from_one_and_differ_by_dialect_only_in_json_typ
         (1, "initial"),
         (2, "query_indexes"),
         (3, "snapshot_layout"),
+        (4, "deadletters"),
     ]
     for migration in migrations:
         postgres = [s.replace("JSONB", "TEXT") for s in migration.statements("postgresql")]

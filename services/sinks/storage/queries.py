@@ -45,15 +45,18 @@ def since_us(text: str, now: datetime) -> int:
         ) from exc
 
 
-def _where(filters: Filters, alias: str, *, pair: bool = True) -> tuple[str, list[object]]:
+def _where(
+    filters: Filters, alias: str, *, pair: bool = True, site: str = "{a}.site = ?"
+) -> tuple[str, list[object]]:
+    """`site`: the condition a --site filter adds ({a}: the alias; its ? placeholders all take the site)."""
     clauses: list[str] = ["1 = 1"]
     params: list[object] = []
     if pair and filters.pair is not None:
         clauses.append(f"{alias}.pair = ?")
         params.append(filters.pair)
     if filters.site is not None:
-        clauses.append(f"{alias}.site = ?")
-        params.append(filters.site)
+        clauses.append(site.format(a=alias))
+        params += [filters.site] * site.count("?")
     if filters.since_us is not None:
         clauses.append(f"{alias}.event_us >= ?")
         params.append(filters.since_us)
@@ -161,3 +164,17 @@ async def _deliveries(database: Database, alert_ids: list[str]) -> dict[str, dic
     for row in await database.fetch(sql, alert_ids):
         found.setdefault(row["alert_id"], {})[row["destination"]] = row["outcome"]
     return found
+
+
+async def deadletters(database: Database, filters: Filters) -> list[dict[str, Any]]:
+    """Dead letters, newest first, without their original bytes (their size instead). --site matches the
+    original key: a snapshot's (the site) or a ticker's (site|pair)."""
+    # the prefix compared without LIKE: a site may hold '_', a wildcard there
+    by_key = "({a}.source_key = ? OR substr({a}.source_key, 1, length(?) + 1) = ? || '|')"
+    where, params = _where(filters, "d", pair=False, site=by_key)
+    sql = (
+        "SELECT d.event_time, d.stage, d.reason, d.error, d.source_topic, d.source_partition,"  # noqa: S608
+        " d.source_offset, d.source_key, d.snapshot_id, d.original_size"
+        f" FROM deadletters d WHERE {where} ORDER BY d.event_us DESC, d.source_topic, d.source_offset LIMIT ?"
+    )
+    return await database.fetch(sql, [*params, filters.limit])

@@ -1,5 +1,7 @@
 """Wire messages to table rows, one mapping per message type; decimal strings are kept exactly as sent."""
 
+import base64
+import binascii
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -14,6 +16,7 @@ from services.sinks.storage.tables import (
     ALERTS,
     ARTICLE_LABELS,
     ARTICLES,
+    DEADLETTERS,
     RATE_DELTAS,
     SNAPSHOTS,
     STALENESS_EVENTS,
@@ -99,6 +102,31 @@ def _article(message: Mapping[str, Any]) -> list[tuple[Table, Row]]:
     return rows
 
 
+def _deadletter(message: Mapping[str, Any]) -> list[tuple[Table, Row]]:
+    source = message["source"]
+    given: Row = {
+        "source_topic": source["topic"],
+        "source_partition": source["partition"],
+        "source_offset": source["offset"],
+        "source_key": _text_of(source["key"]),
+        "original_size": len(_bytes_of(message["original"])),
+    }
+    return [(DEADLETTERS, _row(DEADLETTERS, message, given=given))]
+
+
+def _bytes_of(encoded: str) -> bytes:
+    try:
+        return base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise SchemaError(f"deadletters.original: not base64: {exc}", reason="schema_mismatch") from exc
+
+
+def _text_of(encoded: str | None) -> str | None:
+    """A key as text (a site, site|pair, an article id), for people and for --site; undecodable bytes
+    shown as U+FFFD."""
+    return None if encoded is None else _bytes_of(encoded).decode("utf-8", errors="replace")
+
+
 _SNAPSHOT_FIELDS = {
     "ticker_row_count": "ticker_rows",
     "article_count": "articles",
@@ -118,6 +146,7 @@ _MAPPERS: dict[str, Callable[[Mapping[str, Any]], list[tuple[Table, Row]]]] = {
     ],
     schema_ids.ALERT: lambda m: [(ALERTS, _row(ALERTS, m, {"time_window": "window"}))],
     schema_ids.ALERT_DELIVERY: lambda m: [(ALERT_DELIVERIES, _row(ALERT_DELIVERIES, m))],
+    schema_ids.DEADLETTER: _deadletter,
 }
 STORED_SCHEMAS = frozenset(_MAPPERS)
 

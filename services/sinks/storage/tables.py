@@ -110,6 +110,16 @@ ALERT_DELIVERIES = Table(
     integer_columns=frozenset({"attempts", "status_code", "event_us"}),
 )
 
+DEADLETTERS = Table(
+    "deadletters",
+    key=("stage", "source_topic", "source_partition", "source_offset"),
+    columns=_columns(
+        "stage source_topic source_partition source_offset source_key reason error snapshot_id event_time"
+        " event_us original_size original"
+    ),
+    integer_columns=frozenset({"source_partition", "source_offset", "event_us", "original_size"}),
+)
+
 # Write order: an article before its labels (the labels reference it).
 TABLES = (
     TICKER_ROWS,
@@ -120,4 +130,5 @@ TABLES = (
     SNAPSHOTS,
     ALERTS,
     ALERT_DELIVERIES,
+    DEADLETTERS,
 )

@@ -150,6 +150,52 @@ async def test_the_sink_process_stores_stops_on_sigterm_and_query_prints_what_it
         ),
     ]
 
+    letters = await json_lines(sink_env, "deadletter")
+    assert letters == [
+        {
+            "event_time": "2025-02-19T07:00:03Z",
+            "stage": "decode",
+            "reason": "empty_message",
+            "error": "a tombstone (no value) on snapshots.raw",
+            "source_topic": "pagewire.snapshots.raw",
+            "source_partition": 1,
+            "source_offset": 3,
+            "source_key": None,
+            "snapshot_id": None,
+            "original_size": 0,
+        },
+        {
+            "event_time": "2025-02-19T07:00:02Z",
+            "stage": "store",
+            "reason": "nul_character",
+            "error": "ticker_rows.rate: text contains U+0000",
+            "source_topic": "pagewire.ticker.rows",
+            "source_partition": 0,
+            "source_offset": 7,
+            "source_key": "timesca.com|KGS/USD",
+            "snapshot_id": None,
+            "original_size": 21,
+        },
+        {
+            "event_time": "2025-02-19T06:00:01Z",
+            "stage": "parse",
+            "reason": "undecodable_body",
+            "error": "body is not valid utf-8 (declared charset utf-8): invalid start byte at position 0",
+            "source_topic": "pagewire.snapshots.raw",
+            "source_partition": 2,
+            "source_offset": 41,
+            "source_key": "timesca.com",
+            "snapshot_id": None,
+            "original_size": 32,
+        },
+    ]
+    # --site: the original's key is the site (a snapshot) or starts with it (site|pair)
+    assert await json_lines(sink_env, "deadletter", "--site", "timesca.com") == letters[1:]
+    assert (
+        await json_lines(sink_env, "deadletter", "--since", "2025-02-19T07:00:00Z", "--limit", "1")
+        == letters[:1]
+    )
+
     # --site on every view: the stored site (in any case) keeps every row, another site none
     for view in ("rates", "deltas", "articles", "alerts"):
         every = await json_lines(sink_env, view)

@@ -32,14 +32,15 @@ def every_message() -> list[dict[str, Any]]:
 async def test_migrations_create_every_table_and_record_each_version(database: Database) -> None:
     assert await database.applied_versions() == []
 
-    assert await migrate(database) == [1, 2, 3]
+    assert await migrate(database) == [1, 2, 3, 4]
 
-    assert await database.applied_versions() == [1, 2, 3]
+    assert await database.applied_versions() == [1, 2, 3, 4]
     recorded = await database.fetch("SELECT version, name FROM schema_migrations ORDER BY version")
     assert recorded == [
         {"version": 1, "name": "initial"},
         {"version": 2, "name": "query_indexes"},
         {"version": 3, "name": "snapshot_layout"},
+        {"version": 4, "name": "deadletters"},
     ]
     for name in TABLE_NAMES:
         assert await database.fetch(f"SELECT COUNT(*) AS n FROM {name}") == [{"n": 0}]
@@ -62,10 +63,10 @@ async def test_migrating_again_changes_nothing(database: Database) -> None:
 
 async def test_an_older_schema_is_upgraded_to_the_newest(database: Database, target: Target) -> None:
     assert await migrate(database, discover()[:1]) == [1]
-    with pytest.raises(StorageError, match="is at schema version 1, this pagewire needs 3"):
+    with pytest.raises(StorageError, match="is at schema version 1, this pagewire needs 4"):
         await require_current(database)
 
-    assert await migrate(database) == [2, 3]
+    assert await migrate(database) == [2, 3, 4]
 
     if target.dialect == "sqlite":
         found = await database.fetch("SELECT name FROM sqlite_master WHERE name = 'ticker_rows_latest'")
@@ -115,6 +116,7 @@ async def test_writing_the_same_messages_again_leaves_every_table_unchanged(data
         "snapshots": 3,
         "alerts": 2,
         "alert_deliveries": 2,
+        "deadletters": 3,
     }
 
 

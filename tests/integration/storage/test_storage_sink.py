@@ -68,7 +68,7 @@ async def test_every_message_is_stored_once_and_a_replay_changes_no_table(sink_e
     assert consumed == {name: len(messages) for name, messages in sent.items()}
 
     await rewind(settings.kafka, sink.group, catalog, STORED_TOPICS)
-    assert await behind(settings.kafka, sink.group, catalog, STORED_TOPICS) == 19
+    assert await behind(settings.kafka, sink.group, catalog, STORED_TOPICS) == 22  # 3 of them dead letters
     async with running(settings) as replay:
         await wait_caught_up(settings.kafka, replay.group, catalog, STORED_TOPICS)
 
@@ -180,13 +180,13 @@ async def test_a_database_outage_holds_the_offsets_and_nothing_is_lost(
             await produce(settings, catalog, later)
             await asyncio.sleep(3)
             assert sink.readiness().conditions == {"database": False, "kafka": True}
-            assert await behind(settings.kafka, sink.group, catalog, STORED_TOPICS) == 17
+            assert await behind(settings.kafka, sink.group, catalog, STORED_TOPICS) == 20
         await wait_caught_up(settings.kafka, sink.group, catalog, STORED_TOPICS)
         assert sink.readiness().ready
 
     stored, tables = await read_back(settings)
     assert stored == by_key(sent)
-    assert sum(len(rows) for rows in tables.values()) == 24
+    assert sum(len(rows) for rows in tables.values()) == 27
     retries = [record for record in caplog.records if record.getMessage() == "batch not stored, offsets held"]
     assert retries, "the sink should have logged its retries"
     password = urlsplit(target.url).password
