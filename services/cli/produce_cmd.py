@@ -8,6 +8,7 @@ import sys
 from datetime import datetime
 
 import click
+import orjson
 
 from services.cli.failures import config_failure
 from services.common.logging import configure_logging
@@ -68,6 +69,9 @@ def _site(_: click.Context, __: click.Parameter, value: str) -> str:
     default=None,
     help="Fetch URLs on private, loopback and link-local addresses [PAGEWIRE_PRODUCER_ALLOW_PRIVATE].",
 )
+@click.option(
+    "--json", "as_json", is_flag=True, help="One-shot runs: the summary as one JSON object (with the errors)."
+)
 @click.pass_obj
 def command(
     settings: Settings,
@@ -79,6 +83,7 @@ def command(
     content_type: str | None,
     charset: str | None,
     allow_private: bool | None,
+    as_json: bool,
 ) -> None:
     """Send snapshots of SOURCE... to Kafka: http(s) URLs, files, directories, globs, or - for stdin.
 
@@ -86,8 +91,9 @@ def command(
     --interval seconds until SIGINT/SIGTERM, or once with --once. A file's fetched_at is --fetched-at,
     else a leading UTC stamp in its name (20250219T060000Z-page.html), else its mtime. Unchanged pages
     (HTTP 304 or the same body) are not sent again. One-shot runs (files, stdin, --once) end with
-    "sent N, unchanged N, failed N" on stderr. Polling is a service: it serves /metrics, /healthz and
-    /readyz on PAGEWIRE_OBSERVE_PRODUCER_PORT and ends with a "producer stopped" log event instead.
+    "sent N, unchanged N, failed N" on stdout (--json: an object), their log lines on stderr. Polling
+    is a service: it serves /metrics, /healthz and /readyz on PAGEWIRE_OBSERVE_PRODUCER_PORT and ends
+    with a "producer stopped" log event instead.
     """
     configure_logging(settings)
     options = LocalOptions(
@@ -109,7 +115,12 @@ def command(
         counts = {"sent": report.sent, "unchanged": report.unchanged, "failed": report.failed}
         log.info("producer stopped", extra=counts)
         return
-    click.echo(report.summary(), err=True)
+    # the result on stdout, the log lines on stderr: never mixed on one stream
+    if as_json:
+        counts = {"sent": report.sent, "unchanged": report.unchanged, "failed": report.failed}
+        click.echo(orjson.dumps({**counts, "errors": report.errors}).decode())
+    else:
+        click.echo(report.summary())
     if report.failed:
         sys.exit(1)
 

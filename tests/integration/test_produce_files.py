@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from services.common import codec
 from services.common.catalog import Catalog
 from services.common.metrics import REGISTRY
@@ -136,7 +138,8 @@ async def test_a_missing_file_is_reported_and_the_rest_still_sent(
     assert metric("pagewire_snapshots_sent_total", site=site) == 1
 
 
-async def run_produce(args: list[str], env: dict[str, str], stdin: bytes = b"") -> tuple[int, str]:
+async def run_produce(args: list[str], env: dict[str, str], stdin: bytes = b"") -> tuple[int, str, str]:
+    """The exit code, stdout (the summary) and stderr (the log lines) of a `pagewire` command."""
     process = await asyncio.create_subprocess_exec(
         str(Path(sys.executable).parent / "pagewire"), *args,
         cwd=REPO,
@@ -145,9 +148,9 @@ async def run_produce(args: list[str], env: dict[str, str], stdin: bytes = b"") 
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
-    _, stderr = await asyncio.wait_for(process.communicate(stdin), timeout=120)
+    stdout, stderr = await asyncio.wait_for(process.communicate(stdin), timeout=120)
     assert process.returncode is not None
-    return process.returncode, stderr.decode()
+    return process.returncode, stdout.decode(), stderr.decode()
 
 
 async def test_stdin_through_the_real_command(
@@ -155,14 +158,15 @@ async def test_stdin_through_the_real_command(
 ) -> None:
     site = f"stdin-{uuid.uuid4().hex[:8]}.test"
 
-    code, stderr = await run_produce(
+    code, stdout, stderr = await run_produce(
         ["produce", "-", "--site", site.upper(), "--fetched-at", "2025-02-19T09:00:00+03:00"],
         test_env,
         seed_bytes,
     )
 
     assert code == 0, stderr
-    assert stderr.splitlines()[-1] == "sent 1, unchanged 0, failed 0"
+    assert stdout == "sent 1, unchanged 0, failed 0\n"  # the result alone on stdout
+    assert all(line.startswith("{") for line in stderr.splitlines())  # JSON log lines only on stderr
     [record] = await snapshots_keyed(kafka, catalog, site)
     assert codec.decode(record.value, "pagewire.snapshot/1") == expected_envelope(
         seed_bytes, "stdin:", site, "2025-02-19T06:00:00Z", "text/plain"
@@ -179,8 +183,11 @@ async def test_an_undeliverable_snapshot_exits_1_with_a_summary(test_env: dict[s
     bootstrap = f"127.0.0.1:{free_port()}"
     env = {**test_env, "PAGEWIRE_KAFKA_BOOTSTRAP": bootstrap, "PAGEWIRE_PRODUCER_BROKER_WAIT": "1"}
 
-    code, stderr = await run_produce(["produce", str(SEED), "--once"], env)
+    code, stdout, stderr = await run_produce(["produce", str(SEED), "--once", "--json"], env)
 
     assert code == 1, stderr
     assert f"no Kafka broker answered at {bootstrap} within 1s" in stderr
-    assert stderr.splitlines()[-1] == "sent 0, unchanged 0, failed 1"
+    summary = orjson.loads(stdout)
+    assert (summary["sent"], summary["unchanged"], summary["failed"]) == (0, 0, 1)
+    [error] = summary["errors"]
+    assert error.startswith(f"no Kafka broker answered at {bootstrap} within 1s: ")

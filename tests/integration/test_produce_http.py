@@ -135,13 +135,14 @@ async def always_500(request: web.Request, server: PageServer) -> web.StreamResp
 
 
 async def run_once(url: str, env: dict[str, str], *extra: str) -> tuple[int, str]:
+    """The exit code, and stderr (the log lines) with stdout (the summary) after it."""
     process = await asyncio.create_subprocess_exec(
         pagewire(), "produce", url, "--once", *extra,
         cwd=REPO, env={**os.environ, **env}, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
-    _, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
+    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
     assert process.returncode is not None
-    return process.returncode, stderr.decode()
+    return process.returncode, stderr.decode() + stdout.decode()
 
 
 async def test_a_page_that_cannot_be_fetched_makes_once_exit_1(

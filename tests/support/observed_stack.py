@@ -84,9 +84,9 @@ async def replay(env: Mapping[str, str], folder: str, site: str) -> str:
         PAGEWIRE, "produce", str(REPO / "samples" / folder), "--site", site,
         cwd=REPO, env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )  # fmt: skip
-    _, errors = await asyncio.wait_for(process.communicate(), 60)
+    summary, errors = await asyncio.wait_for(process.communicate(), 60)
     assert process.returncode == 0, errors.decode()[-3000:]
-    return errors.decode().strip().splitlines()[-1]
+    return summary.decode().strip()  # stdout holds the summary alone; stderr the log lines
 
 
 async def _snapshots_raw_only(kafka: Settings) -> str:
