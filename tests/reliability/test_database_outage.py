@@ -48,7 +48,7 @@ def latest(topics: dict[str, list[tuple[bytes, bytes]]]) -> dict[str, list[dict[
         last = {}
         for _, value in topics[name]:
             message = codec.decode(value, catalog.spec(name).value)
-            last[tuple(message[field] for field in key)] = message
+            last[tuple(_field(message, field) for field in key)] = message
         found[name] = list(last.values())
     return by_key(found)
 
@@ -63,8 +63,17 @@ STORED = {
     "snapshots.parsed": ("snapshot_id",),  # a page fetched again: its latest summary
     "alerts": ("alert_id",),
     "alerts.deliveries": ("alert_id", "destination"),
+    "deadletter": ("stage", "source.topic", "source.partition", "source.offset"),
 }
 assert set(STORED) == set(STORED_TOPICS)
+
+
+def _field(message: dict[str, Any], path: str) -> Any:
+    """A field of `message` by its dotted path: 'source.topic'."""
+    value: Any = message
+    for part in path.split("."):
+        value = value[part]
+    return value
 
 
 @pytest.mark.timeout(600)
