@@ -119,9 +119,9 @@ async def replay(
             # the precondition of this test, checked rather than hoped for
             assert down < SESSION_TIMEOUT / 2, f"the broker took {down:.0f}s to come back"
         for producer in producers:
-            _, err = await asyncio.wait_for(producer.communicate(), 120)
+            out, err = await asyncio.wait_for(producer.communicate(), 120)
             assert producer.returncode == 0, err.decode()
-            assert err.decode().strip().endswith("failed 0"), err.decode()
+            assert out.decode().strip().endswith("failed 0"), out.decode() + err.decode()
         await run.settle()
         for name, process in run.processes().items():
             assert process.running, f"{name} did not survive the broker restart:\n{process.tail()}"
