@@ -4,7 +4,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 import click
 import orjson
@@ -46,6 +46,13 @@ class View:
     columns: Mapping[str, str]
     by_pair: bool = True
     by_label: bool = False
+    #: the text column cut short (with …) when the table is wider than the terminal, at most to
+    #: flexible_min characters
+    flexible: str | None = None
+    flexible_min: int = 16
+    #: columns left out, in this order, when cutting the flexible one is not enough; numbers and
+    #: timestamps are never cut or wrapped
+    droppable: tuple[str, ...] = ()
 
 
 VIEWS = (
@@ -60,6 +67,7 @@ VIEWS = (
             "change %": "change_pct",
             "event time": "event_time",
         },
+        flexible="site",
     ),
     View(
         "deltas",
@@ -68,6 +76,8 @@ VIEWS = (
         {"event time": "event_time", "site": "site", "pair": "pair", "from": "previous_rate", "to": "rate"}
         | {"change %": "change_pct", "ticks": "change_ticks", "page %": "reported_change_pct"}
         | {"quantised": "quantised"},
+        flexible="site",
+        droppable=("reported_change_pct", "quantised", "change_ticks", "previous_rate"),
     ),
     View(
         "articles",
@@ -76,6 +86,9 @@ VIEWS = (
         {"event time": "event_time", "site": "site", "rev": "revision", "title": "title", "labels": "labels"},
         by_pair=False,
         by_label=True,
+        flexible="title",
+        flexible_min=40,
+        droppable=("revision", "site", "labels"),
     ),
     View(
         "alerts",
@@ -83,6 +96,9 @@ VIEWS = (
         queries.alerts,
         {"event time": "event_time", "status": "status", "severity": "severity", "rule": "rule"}
         | {"pair": "pair", "summary": "summary", "deliveries": "deliveries"},
+        flexible="summary",
+        flexible_min=30,
+        droppable=("severity", "rule", "deliveries"),
     ),
     View(
         "deadletter",
@@ -92,6 +108,9 @@ VIEWS = (
         {"event time": "event_time", "stage": "stage", "reason": "reason", "topic": "source_topic"}
         | {"offset": "source_offset", "key": "source_key", "error": "error"},
         by_pair=False,
+        flexible="error",
+        flexible_min=30,
+        droppable=("source_key", "source_offset", "source_topic"),
     ),
 )
 
@@ -180,13 +199,63 @@ def _show(view: View, rows: list[dict[str, Any]], as_json: bool) -> None:
     if not rows:
         console.print(f"no {view.name} found")
         return
+    console.print(_table(view, rows, console.width))
+
+
+def _table(view: View, rows: list[dict[str, Any]], width: int) -> Table:
+    """The view's table, at most `width` wide when it can be: the flexible text column cut short first
+    (down to the view's flexible_min), then the droppable columns left out in order, and what they freed
+    given back to the flexible one. No number or timestamp is ever wrapped or cut."""
+    cells = {key: [_cell(row[key]) for row in rows] for key in view.columns.values()}
+    natural = {
+        key: max(len(heading), *(len(cell) for cell in cells[key])) for heading, key in view.columns.items()
+    }
+    shown = list(view.columns.items())
+    droppable = list(view.droppable)
+    flexible = view.flexible
+    cut = natural[flexible] if flexible is not None else 0
+    while True:
+        table = _built(view, shown, cells, natural, flexible, cut, len(rows))
+        excess = _MEASURE.measure(table).maximum - width
+        flexing = flexible is not None and any(key == flexible for _, key in shown)
+        if excess <= 0:
+            if flexing and cut < natural[flexible or ""] and excess < 0:
+                cut = min(natural[flexible or ""], cut - excess)  # what a dropped column freed goes to it
+                return _built(view, shown, cells, natural, flexible, cut, len(rows))
+            return table
+        if flexing and cut > view.flexible_min:
+            cut = max(view.flexible_min, cut - excess)
+        elif droppable:
+            dropped = droppable.pop(0)
+            shown = [(heading, key) for heading, key in shown if key != dropped]
+        else:
+            return table  # as narrow as it goes: the terminal wraps the lines, the cells stay whole
+
+
+#: measures a table's natural width, whatever the terminal's
+_MEASURE = Console(width=100_000)
+
+
+def _built(
+    view: View,
+    shown: list[tuple[str, str]],
+    cells: Mapping[str, list[str]],
+    natural: Mapping[str, int],
+    flexible: str | None,
+    cut: int,
+    count: int,
+) -> Table:
     table = Table(title=view.name.capitalize(), box=box.SIMPLE_HEAD)
-    for heading, key in view.columns.items():
-        table.add_column(heading, justify="right" if key in _NUMERIC else "left", overflow="fold")
-    for row in rows:
+    for heading, key in shown:
+        justify: Literal["left", "right"] = "right" if key in _NUMERIC else "left"
+        if key == flexible:
+            table.add_column(heading, justify=justify, no_wrap=True, overflow="ellipsis", width=cut)
+        else:
+            table.add_column(heading, justify=justify, no_wrap=True, width=natural[key])
+    for index in range(count):
         # Text, not markup: titles and summaries come from pages and must print as they are
-        table.add_row(*(Text(_cell(row[key])) for key in view.columns.values()))
-    console.print(table)
+        table.add_row(*(Text(cells[key][index]) for _, key in shown))
+    return table
 
 
 def _cell(value: Any) -> str:
