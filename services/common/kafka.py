@@ -73,26 +73,32 @@ async def start_until_stopped(
         except KafkaError as exc:
             for client in clients:  # a failed start leaves sockets to close; a stopped client cannot restart
                 await client.stop()
-            delay = backoff.next_delay()
-            if give_up_after is not None and time.monotonic() + delay - started > give_up_after:
-                raise BrokerError(
-                    f"no Kafka broker answered at {bootstrap} within {give_up_after:g}s: {exc}"
-                ) from exc
-            log.warning(
-                "kafka not reachable",
-                extra={
-                    "bootstrap": bootstrap,
-                    "error": str(exc),
-                    "attempt": backoff.failures,
-                    "retry_in_seconds": round(delay, 3),
-                },
-            )
-            if on_attempt is not None:
-                on_attempt(f"{bootstrap} not reachable, attempt {backoff.failures}")
-            await backoff.pause(delay)
+            await _wait_after(exc, backoff, started, give_up_after, bootstrap, on_attempt)
             continue
         return clients
     return None
+
+
+async def _wait_after(
+    failure: KafkaError,
+    backoff: Backoff,
+    started: float,
+    give_up_after: float | None,
+    bootstrap: str,
+    on_attempt: Callable[[str], None] | None,
+) -> None:
+    """One failed attempt to reach Kafka: BrokerError once `give_up_after` would pass, else a log line,
+    `on_attempt` with what failed, and the backoff's wait."""
+    delay = backoff.next_delay()
+    if give_up_after is not None and time.monotonic() + delay - started > give_up_after:
+        raise BrokerError(
+            f"no Kafka broker answered at {bootstrap} within {give_up_after:g}s: {failure}"
+        ) from failure
+    extra = {"bootstrap": bootstrap, "error": str(failure), "attempt": backoff.failures}
+    log.warning("kafka not reachable", extra={**extra, "retry_in_seconds": round(delay, 3)})
+    if on_attempt is not None:
+        on_attempt(f"{bootstrap} not reachable, attempt {backoff.failures}")
+    await backoff.pause(delay)
 
 
 def admin(settings: KafkaSettings) -> AIOKafkaAdminClient:
@@ -211,28 +217,12 @@ async def wait_for_cluster(
     """The cluster's broker count once one answers: a log line per failed attempt (and `on_attempt` with
     what failed), capped exponential backoff, BrokerError past PAGEWIRE_KAFKA_START_WAIT, None once
     `backoff`'s stop is set."""
-    limit, started = start_wait(settings), time.monotonic()
+    started = time.monotonic()
     while not backoff.stopped:
         try:
             return await cluster_brokers(settings)
         except KafkaError as exc:
-            delay = backoff.next_delay()
-            if limit is not None and time.monotonic() + delay - started > limit:
-                raise BrokerError(
-                    f"no Kafka broker answered at {settings.bootstrap} within {limit:g}s: {exc}"
-                ) from exc
-            log.warning(
-                "kafka not reachable",
-                extra={
-                    "bootstrap": settings.bootstrap,
-                    "error": str(exc),
-                    "attempt": backoff.failures,
-                    "retry_in_seconds": round(delay, 3),
-                },
-            )
-            if on_attempt is not None:
-                on_attempt(f"{settings.bootstrap} not reachable, attempt {backoff.failures}")
-            await backoff.pause(delay)
+            await _wait_after(exc, backoff, started, start_wait(settings), settings.bootstrap, on_attempt)
     return None
 
 
