@@ -42,15 +42,17 @@ def run_worker(settings: Settings) -> None:
     Kafka is waited for first, as the sinks wait for it (PAGEWIRE_KAFKA_START_WAIT), with /healthz and
     /readyz answering meanwhile; a stop while waiting returns at once."""
     configure_logging(settings)  # registers the settings' secrets with the redactor before anything logs
-    brokers = asyncio.run(_wait_for_kafka(settings))
-    if brokers is None:
+    waited = asyncio.run(_wait_for_kafka(settings))
+    if waited is None:
         return  # stopped while waiting
-    settings = with_brokers(settings, brokers)
-    _run(settings)
+    brokers, port = waited
+    # the port the probes answered on while waiting, so a port of 0 ("any free one") stays the same one
+    _run(with_brokers(settings, brokers), port)
 
 
-async def _wait_for_kafka(settings: Settings) -> int | None:
-    """The cluster's broker count once Kafka answers; None on SIGTERM or SIGINT first."""
+async def _wait_for_kafka(settings: Settings) -> tuple[int, int] | None:
+    """The cluster's broker count once Kafka answers, and the port the probes were served on; None on
+    SIGTERM or SIGINT first."""
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -58,21 +60,22 @@ async def _wait_for_kafka(settings: Settings) -> int | None:
     readiness = Readiness("kafka")
     observability = settings.observability
     try:
-        async with serve_observability(observability, observability.worker_port, ready=readiness):
-            return await wait_for_cluster(
+        async with serve_observability(observability, observability.worker_port, ready=readiness) as server:
+            brokers = await wait_for_cluster(
                 settings.kafka,
                 Backoff(0.5, 10.0, stopping=stopping),
                 on_attempt=lambda failed: readiness.set("kafka", False, failed),
             )
+            return None if brokers is None else (brokers, server.port)
     finally:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
 
 
-def _run(settings: Settings) -> NoReturn:
+def _run(settings: Settings, port: int) -> NoReturn:
     topology = build_topology(settings)
     observability = settings.observability
-    server = ObservabilityService(observability, observability.worker_port, topology.readiness)
+    server = ObservabilityService(observability, port, topology.readiness)
     worker = faust.Worker(
         topology.app,
         server,

@@ -104,8 +104,10 @@ async def test_a_worker_started_before_kafka_answers_waits_and_then_works(
         await asyncio.sleep(3)  # still waiting (PAGEWIRE_KAFKA_START_WAIT is 0: forever), and alive
         assert worker.running
 
+        waiting_at = worker.url
         async with proxy(port, (host, int(broker_port))):
             await worker.wait_ready(offset, timeout=90)
+            assert worker.url == waiting_at  # one port throughout, even when asked for any free one (0)
             await send(kafka, [record(sample("waited.example", "replay/20250219T060000Z.txt"))])
             found = await read_outputs(
                 kafka.kafka,
