@@ -10,7 +10,7 @@ from datetime import datetime
 import click
 import orjson
 
-from services.cli.failures import config_failure
+from services.cli.failures import config_failure, failure
 from services.common.logging import configure_logging
 from services.common.observe import Readiness, serve_observability
 from services.common.settings import Settings
@@ -109,7 +109,7 @@ def command(
     try:
         report = asyncio.run(_run(settings, sources, options, interval, polling, allow_private))
     except PagewireError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise failure(exc) from exc
     if polling:
         # a service's stderr is its log stream: JSON lines only
         counts = {"sent": report.sent, "unchanged": report.unchanged, "failed": report.failed}

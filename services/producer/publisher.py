@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+from collections.abc import Callable
 from types import TracebackType
 from typing import Self
 
@@ -57,8 +58,9 @@ class Publisher:
     ) -> None:
         await self.stop()
 
-    async def start(self) -> None:
-        """Connect, retrying for up to PAGEWIRE_PRODUCER_BROKER_WAIT seconds; else BrokerError."""
+    async def start(self, on_attempt: Callable[[str], None] | None = None) -> None:
+        """Connect, retrying for up to PAGEWIRE_PRODUCER_BROKER_WAIT seconds; else BrokerError.
+        `on_attempt` hears what failed after each attempt (for /readyz)."""
         kafka, wait = self._settings.kafka, self._settings.producer.broker_wait_seconds
         timeout_ms = int(self._settings.producer.delivery_timeout_seconds * 1000)
         started = await start_until_stopped(
@@ -66,6 +68,7 @@ class Publisher:
             Backoff(0.25, 5.0),
             bootstrap=kafka.bootstrap,
             give_up_after=wait,
+            on_attempt=on_attempt,
         )
         assert started is not None  # without a stop event it returns clients or raises
         self._producer = started[0]

@@ -278,9 +278,11 @@ async def produce(
     run = _Run(settings, options, publisher, stop)
     run.readiness = readiness
     try:
-        await publisher.start()
+        await publisher.start(on_attempt=lambda failed: run.ready(KAFKA, False, failed))
     except PagewireError as exc:
         run.undeliverable(exc, paths, "-" in sources, urls)
+        if urls and not once:
+            raise  # a polling producer is a service: without Kafka it stops with the error (exit 3)
         return run.report
     run.ready(KAFKA)
     try:

@@ -133,3 +133,22 @@ async def test_a_worker_stopped_while_it_waits_for_kafka_exits_0(
     offset = await worker.launch()
     await waiting_answer(worker, offset)
     assert await worker.stop(timeout=15) == 0, worker.tail()
+
+
+async def test_a_polling_producer_gives_up_on_kafka_after_its_wait_with_exit_3(
+    test_env: dict[str, str], tmp_path: Path
+) -> None:
+    """The producer waits PAGEWIRE_PRODUCER_BROKER_WAIT (a file replay is a one-shot command); polling,
+    it is a service, and a Kafka that never answered ends it with exit 3 like the worker and the sinks."""
+    dead = f"127.0.0.1:{free_port()}"
+    env = {**test_env, "PAGEWIRE_KAFKA_BOOTSTRAP": dead, "PAGEWIRE_PRODUCER_BROKER_WAIT": "3"}
+    page = f"http://127.0.0.1:{free_port()}/news"  # never fetched: nothing starts without Kafka
+    process = PagewireProcess(
+        ("produce", page, "--allow-private", "--interval", "60"), env, tmp_path / "p.log"
+    )
+    offset = await process.launch()
+    answer = await waiting_answer(process, offset)
+    assert (answer.status_code, answer.json()["conditions"]["kafka"]) == (503, False)
+    assert process.process is not None
+    assert await asyncio.wait_for(process.process.wait(), 30) == 3, process.tail()
+    assert process.tail().splitlines()[-1].startswith(f"Error: no Kafka broker answered at {dead} within 3s")
