@@ -4,6 +4,7 @@ import asyncio
 import logging
 
 import click
+import orjson
 
 from services.common.settings import Settings
 from services.domain.errors import PagewireError
@@ -40,14 +41,22 @@ def down(settings: Settings) -> None:
 
 
 @command.command()
+@click.option(
+    "--json", "as_json", is_flag=True, help="One JSON object: the Kafka in use and the local broker."
+)
 @click.pass_obj
-def status(settings: Settings) -> None:
+def status(settings: Settings, as_json: bool) -> None:
     """Say whether the local broker runs and where, and whether the Kafka pagewire is configured to use
     (PAGEWIRE_KAFKA_BOOTSTRAP) answers when that is another one; exit 1 when the one in use does not."""
     current = LocalKafka(settings.local_kafka).status()
     configured = settings.kafka.bootstrap
+    local = {"running": current.running, "pid": current.pid, "bootstrap": current.bootstrap}
+    local |= {"version": current.version, "home": str(current.home)}
     if configured == current.bootstrap:
-        click.echo(current.describe())
+        if as_json:
+            click.echo(orjson.dumps({"bootstrap": configured, "answers": current.running, "local": local}))
+        else:
+            click.echo(current.describe())
         if not current.running:
             raise SystemExit(1)
         return
@@ -59,9 +68,11 @@ def status(settings: Settings) -> None:
         reachable = asyncio.run(answers(configured))
     finally:
         library.setLevel(level)
-    click.echo(
-        f"kafka at {configured} (PAGEWIRE_KAFKA_BOOTSTRAP): {'answers' if reachable else 'does not answer'}"
-    )
-    click.echo(f"local broker: {current.describe()}")
+    if as_json:
+        click.echo(orjson.dumps({"bootstrap": configured, "answers": reachable, "local": local}))
+    else:
+        answer = "answers" if reachable else "does not answer"
+        click.echo(f"kafka at {configured} (PAGEWIRE_KAFKA_BOOTSTRAP): {answer}")
+        click.echo(f"local broker: {current.describe()}")
     if not reachable:
         raise SystemExit(1)

@@ -4,6 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import orjson
 from click.testing import CliRunner
 
 from services.cli import cli
@@ -21,6 +22,25 @@ def test_a_configured_bootstrap_that_does_not_answer_is_said_and_exits_1(tmp_pat
         "kafka at 127.0.0.1:1 (PAGEWIRE_KAFKA_BOOTSTRAP): does not answer",
         f"local broker: kafka {kafka_version()} not running; state in {tmp_path}",
     ]
+
+
+def test_status_as_json_says_the_same(tmp_path: Path) -> None:
+    env = {"PAGEWIRE_KAFKA_BOOTSTRAP": "127.0.0.1:1", "PAGEWIRE_HOME": str(tmp_path)}
+
+    result = CliRunner().invoke(cli, ["kafka", "status", "--json"], env=env)
+
+    assert result.exit_code == 1
+    assert orjson.loads(result.stdout) == {
+        "bootstrap": "127.0.0.1:1",
+        "answers": False,
+        "local": {
+            "running": False,
+            "pid": None,
+            "bootstrap": "localhost:9092",
+            "version": kafka_version(),
+            "home": str(tmp_path),
+        },
+    }
 
 
 def test_bench_help_names_the_pagewire_command() -> None:
