@@ -2,7 +2,7 @@
 adapter hands the queue to Kafka (`send_queued`), a test reads it (`take`)."""
 
 import time
-from collections.abc import Awaitable, Iterable
+from collections.abc import Awaitable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -85,14 +85,15 @@ class Outputs:
             self._latency[(name, origin.replay)].observe(max(0.0, time.time() - origin.produced_at))
 
     def emit_many(
-        self, names: Iterable[str], key: str, message: dict[str, Any], origin: Origin | None
+        self, names: Sequence[str], key: str, message: dict[str, Any], origin: Origin | None
     ) -> None:
         """The same message on several topics (an article and its label topics), validated once."""
         value, raw_key = self.encode(message), key.encode()
-        latency = None if origin is None else max(0.0, time.time() - origin.produced_at)
         for name in names:
             self.send_raw(name, raw_key, value)
-            if origin is not None and latency is not None:
+        if origin is not None:
+            latency = max(0.0, time.time() - origin.produced_at)
+            for name in names:
                 self._latency[(name, origin.replay)].observe(latency)
 
     def send_raw(self, name: str, key: bytes, value: bytes) -> None:
