@@ -112,8 +112,10 @@ class SnapshotStage:
         try:
             with self._stage("decode"):
                 snapshot = decode_snapshot(record)
-            self._clocks.saw(snapshot.site, record.partition, snapshot.fetched_at)
             origin = Origin.of(snapshot.fetched_at, record.timestamp)
+            replayed = self._clocks.saw(
+                snapshot.site, record.partition, snapshot.fetched_at, replayed=origin.replay
+            )
             with self._stage("parse"):
                 body, kind, charset = snapshot.body, snapshot.content_type, snapshot.charset
                 page = parse_page(body, kind, charset, max_bytes=self._max_body_bytes)
@@ -123,7 +125,10 @@ class SnapshotStage:
                 reading = read_snapshot(snapshot, page, () if drift is None else (drift,))
             self._count_page(snapshot.site, page)
             pairs = {row.pair for row in reading.observations}
-            self._register(snapshot.site, site, record.partition, pairs, remember(recent, len(page.articles)))
+            teasers = remember(recent, len(page.articles))
+            self._register(
+                snapshot.site, site, SiteEntry(record.partition, tuple(sorted(pairs)), teasers, replayed)
+            )
             with self._stage("ticker"):
                 events = self._tickers(reading.observations, origin)
             with self._stage("alerts"):
@@ -195,12 +200,11 @@ class SnapshotStage:
             self._pair_metrics[(site, pair)] = found
         return found
 
-    def _register(
-        self, site: str, entry: SiteEntry | None, partition: int, pairs: set[str], teasers: tuple[int, ...]
-    ) -> None:
-        """Record the site's partition and pairs (for the staleness timer) and its recent teaser counts (for
-        layout drift), writing only when one of them changed: a steady site is written once in a while."""
-        updated = (entry or SiteEntry(partition, ())).seen(partition, pairs, teasers)
+    def _register(self, site: str, entry: SiteEntry | None, page: SiteEntry) -> None:
+        """Record the site's partition, pairs and clock kind (for the staleness timer) and its recent teaser
+        counts (for layout drift), as `page` saw them, writing only when one of them changed: a steady site
+        is written once in a while."""
+        updated = page if entry is None else entry.seen(page)
         if updated != entry:
             self._tables.set_site(site, updated)
 

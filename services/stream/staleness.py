@@ -79,7 +79,8 @@ class StalenessStage:
             state = self._tables.ticker(ticker_key(site, pair))
             if state is not None:
                 states[pair] = state
-        now = self._clocks.now(site, partition, lambda: [state.last_seen for state in states.values()])
+        last_seen = [state.last_seen for state in states.values()]
+        now = self._clocks.now(site, partition, lambda: last_seen, replayed=entry.replayed)
         if now is None:
             return
         events: list[StalenessEvent] = []

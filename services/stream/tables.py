@@ -1,7 +1,7 @@
 """The worker's tables as domain values, over a key-value port: Faust's held tables, or memory in tests."""
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar, Protocol
 
 import orjson
@@ -52,26 +52,37 @@ class MemoryTable:
 @dataclass(frozen=True)
 class SiteEntry:
     """The partition a site's snapshots arrive on and every pair its ticker showed (what the timer checks),
-    and the teaser counts of its recent pages (what layout drift is judged against)."""
+    the teaser counts of its recent pages (what layout drift is judged against), and whether its newest
+    page was a replay (its clock then stands still: services.domain.ticker.event_clock)."""
 
     partition: int
     pairs: tuple[str, ...]
     teasers: tuple[int, ...] = ()
+    replayed: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return {"partition": self.partition, "pairs": list(self.pairs), "teasers": list(self.teasers)}
+        return {
+            "partition": self.partition,
+            "pairs": list(self.pairs),
+            "teasers": list(self.teasers),
+            "replayed": self.replayed,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "SiteEntry":
         try:
             teasers = tuple(int(count) for count in data.get("teasers", ()))  # entries of before v2 have none
-            return cls(int(data["partition"]), tuple(str(pair) for pair in data["pairs"]), teasers)
+            replayed = data.get("replayed", False)  # nor do entries of before v3: their clocks ran
+            if not isinstance(replayed, bool):
+                raise TypeError(f"'replayed' as {replayed!r}")
+            return cls(int(data["partition"]), tuple(str(pair) for pair in data["pairs"]), teasers, replayed)
         except (KeyError, TypeError, ValueError) as exc:
             raise SchemaError(f"site entry is missing or mistypes {exc}", reason="invalid_state") from exc
 
-    def seen(self, partition: int, pairs: set[str], teasers: tuple[int, ...]) -> "SiteEntry":
-        """The entry once a page of the site arrived on `partition` with these pairs and teaser history."""
-        return SiteEntry(partition, tuple(sorted(set(self.pairs) | pairs)), teasers)
+    def seen(self, page: "SiteEntry") -> "SiteEntry":
+        """The entry once `page` (what one page of the site showed: its partition, pairs, teaser history and
+        whether the site's newest page is a replay) arrived: pairs accumulate, the rest is the page's."""
+        return replace(page, pairs=tuple(sorted(set(self.pairs) | set(page.pairs))))
 
 
 class Tables:

@@ -1,5 +1,6 @@
 """The staleness timer on the real broker: a silent pair goes stale once, recovers, and survives a restart."""
 
+import time
 from collections.abc import AsyncIterator, Callable
 from decimal import Decimal
 
@@ -12,6 +13,7 @@ from tests.support.worker import (
     Output,
     Worker,
     of_site,
+    polled,
     private_topics,
     read_outputs,
     record,
@@ -69,8 +71,9 @@ async def test_a_silent_pair_goes_stale_once_and_recovers_when_data_returns(
     catalog = private_catalog
     site = "stale.example"
     first = snapshot(site, "2025-02-19T06:00:00Z", one_pair_page())
-    await send(private(kafka, prefix), [record(first)])
-    # a replay of a 2025 page: on the wall clock it would be stale at once, on the site's clock not yet
+    # a page polled live in 2025 (produced 2 s after its fetch) and only now consumed: a backlog. On the
+    # wall clock it would be stale at once; on the site's clock not yet
+    await send(private(kafka, prefix), [record(first)], timestamps_ms=[polled(first)])
     found = await outputs(kafka, catalog, count("snapshots.parsed", site, 1), settle=0.5)
     assert of_site(found, "ticker.staleness", site) == []
 
@@ -99,7 +102,7 @@ async def test_a_silent_pair_goes_stale_once_and_recovers_when_data_returns(
     assert f'pagewire_stale_pairs{{site="{site}"}} 1.0' in await worker.metrics()
 
     back = snapshot(site, "2025-02-19T06:00:10Z", one_pair_page("0.01145 0.09%"))
-    await send(private(kafka, prefix), [record(back)])
+    await send(private(kafka, prefix), [record(back)], timestamps_ms=[polled(back)])
     found = await outputs(kafka, catalog, count("alerts", site, 2))
     assert f'pagewire_stale_pairs{{site="{site}"}} 0.0' in await worker.metrics()  # until its next silence
     assert [output.value for output in of_site(found, "ticker.staleness", site)][:2] == [
@@ -124,6 +127,25 @@ async def test_a_silent_pair_goes_stale_once_and_recovers_when_data_returns(
     )
 
 
+async def test_a_replay_that_ended_does_not_go_stale_where_a_live_site_does(
+    worker: Worker, kafka: Settings, prefix: dict[str, str], private_catalog: Catalog
+) -> None:
+    replayed = snapshot("replay.example", "2025-02-19T06:00:00Z", one_pair_page())
+    live = snapshot("live.example", "2025-02-19T06:00:00Z", one_pair_page())
+    # the same 2025 page of two sites, sent together: one replayed today (produced now), one polled then
+    await send(
+        private(kafka, prefix),
+        [record(replayed), record(live)],
+        timestamps_ms=[int(time.time() * 1000), polled(live)],
+    )
+
+    found = await outputs(kafka, private_catalog, count("ticker.staleness", "live.example", 1), settle=2.0)
+    assert [o.value["state"] for o in of_site(found, "ticker.staleness", "live.example")] == ["stale"]
+    assert of_site(found, "ticker.staleness", "replay.example") == []
+    assert of_site(found, "alerts", "replay.example") == []
+    assert 'pagewire_stale_pairs{site="replay.example"} 0.0' in await worker.metrics()
+
+
 async def test_after_a_restart_nothing_is_reported_twice_and_clocks_resume_from_the_state(
     worker: Worker, kafka: Settings, prefix: dict[str, str], private_catalog: Catalog
 ) -> None:
@@ -132,7 +154,8 @@ async def test_after_a_restart_nothing_is_reported_twice_and_clocks_resume_from_
     # the restart below
     await outputs(kafka, catalog, count("ticker.staleness", "stale.example", 3))
     site = "resume.example"
-    await send(private(kafka, prefix), [record(snapshot(site, "2025-02-19T07:00:00Z", one_pair_page()))])
+    resumed = snapshot(site, "2025-02-19T07:00:00Z", one_pair_page())
+    await send(private(kafka, prefix), [record(resumed)], timestamps_ms=[polled(resumed)])
     await outputs(kafka, catalog, count("snapshots.parsed", site, 1), settle=0.1)
     assert await worker.stop() == 0
     await worker.start()
@@ -147,3 +170,5 @@ async def test_after_a_restart_nothing_is_reported_twice_and_clocks_resume_from_
         "recovered",
         "stale",
     ]
+    # the replayed site's clock came back standing still (its table entry says its newest page was a replay)
+    assert of_site(found, "ticker.staleness", "replay.example") == []

@@ -51,13 +51,29 @@ class Sent:
     offset: int
 
 
-async def send(settings: Settings, records: Sequence[tuple[bytes | None, bytes]]) -> list[Sent]:
-    """Send to snapshots.raw in order; where each landed."""
+def polled(item: Snapshot) -> int:
+    """The record timestamp (epoch ms) of a page produced 2 s after it was fetched: live polling, not a
+    replay (services.domain.replay), whatever the page's own time."""
+    return int(item.fetched_at.timestamp() * 1000) + 2000
+
+
+async def send(
+    settings: Settings,
+    records: Sequence[tuple[bytes | None, bytes]],
+    *,
+    timestamps_ms: Sequence[int] | None = None,
+) -> list[Sent]:
+    """Send to snapshots.raw in order, each record at its timestamp (None: produced now); where each
+    landed."""
     client = producer(settings.kafka)
     await client.start()
     try:
         topic = load_catalog(settings.kafka.topic_prefix).name("snapshots.raw")
-        sent = [await client.send_and_wait(topic, value, key=key) for key, value in records]
+        stamps: Sequence[int | None] = timestamps_ms or [None] * len(records)
+        sent = [
+            await client.send_and_wait(topic, value, key=key, timestamp_ms=stamp)
+            for (key, value), stamp in zip(records, stamps, strict=True)
+        ]
         return [Sent(meta.partition, meta.offset) for meta in sent]
     finally:
         await client.stop()

@@ -56,3 +56,23 @@ def test_after_a_restart_the_clock_resumes_from_the_newest_recovered_last_seen()
     assert clock == SiteClock(at(3), 500.0)
     assert clock.now(560.0) == at(3) + timedelta(minutes=1)
     assert resume_clock([], recovered_at=500.0) is None
+
+
+def test_a_replayed_site_stands_at_its_newest_page_once_pages_stop() -> None:
+    clock = advance(None, at(0), monotonic=0.0, replayed=True)
+    clock = advance(clock, at(2), monotonic=1.0, replayed=True)
+    assert clock == SiteClock(at(2), 1.0, replayed=True)
+    assert clock.now(30 * 24 * 3600.0) == at(2)
+
+
+def test_a_live_page_newer_than_the_replay_starts_the_clock_and_an_older_replay_never_stops_it() -> None:
+    replayed = advance(None, at(2), monotonic=0.0, replayed=True)
+    polled = advance(replayed, at(3), monotonic=10.0)
+    assert polled.now(70.0) == at(3) + timedelta(minutes=1)
+    assert advance(polled, at(1), monotonic=20.0, replayed=True) is polled
+
+
+def test_a_replayed_site_resumes_standing_still_after_a_restart() -> None:
+    clock = resume_clock([at(1), at(3)], recovered_at=500.0, replayed=True)
+    assert clock == SiteClock(at(3), 500.0, replayed=True)
+    assert clock.now(9_000.0) == at(3)

@@ -42,3 +42,22 @@ def test_revoked_partitions_lose_their_clocks() -> None:
     ticks.now += 10
     assert clocks.now("a.example", 1, lambda: [at(0)]) == at(0) + timedelta(seconds=10)
     assert clocks.now("b.example", 4, lambda: [at(0)]) == at(1) + timedelta(seconds=10)
+
+
+def test_saw_tells_whether_the_sites_newest_page_is_a_replay() -> None:
+    ticks = Monotonic()
+    clocks = SiteClocks(ticks)
+    assert clocks.saw("a.example", 0, at(1), replayed=True) is True
+    assert clocks.saw("a.example", 0, at(0)) is True  # older: the newest page is still the replayed one
+    assert clocks.saw("a.example", 0, at(2)) is False
+    assert clocks.saw("a.example", 0, at(1), replayed=True) is False
+    ticks.now += 60
+    assert clocks.now("a.example", 0, lambda: [at(0)]) == at(2) + timedelta(minutes=1)
+
+
+def test_a_recovered_replayed_site_stands_still() -> None:
+    ticks = Monotonic()
+    clocks = SiteClocks(ticks)
+    clocks.recovered()
+    ticks.now += 7 * 3600
+    assert clocks.now("b.example", 0, lambda: [at(2)], replayed=True) == at(2)

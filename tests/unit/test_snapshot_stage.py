@@ -10,6 +10,7 @@ import orjson
 
 from services.common.codec import validate
 from services.stream.outputs import Queued
+from services.stream.tables import SiteEntry
 from tests.support.stages import InputRecord, Monotonic, handle, raw, seed_page, stages
 
 SITE = "seed.example"
@@ -110,10 +111,15 @@ def test_an_observation_older_than_the_last_accepted_one_is_late_and_gives_no_de
     assert topics(late) == ["snapshots.parsed"]
 
 
+def live(fetched_at: datetime) -> float:
+    """A record timestamp two seconds after the page was fetched: a page produced as it was polled."""
+    return fetched_at.timestamp() + 2
+
+
 def test_a_silent_site_goes_stale_on_the_timer_and_recovers_on_its_next_page() -> None:
     clock = Monotonic()
     running = stages(monotonic=clock)
-    handle(running, [raw(SITE, T0)])
+    handle(running, [raw(SITE, T0, produced_at=live(T0))])
 
     clock.now += 6 * 3600 + 5  # the default PAGEWIRE_STALE_AFTER is 6h
     running.staleness.check(0)
@@ -137,11 +143,47 @@ def test_a_silent_site_goes_stale_on_the_timer_and_recovers_on_its_next_page() -
     running.staleness.check(0)
     assert running.tick_outputs.take() == []  # reported once, not at every check
 
-    back = handle(running, [raw(SITE, T0 + timedelta(hours=7), offset=1)])
+    back = handle(
+        running, [raw(SITE, T0 + timedelta(hours=7), offset=1, produced_at=live(T0 + timedelta(hours=7)))]
+    )
 
     assert topics(back) == ["ticker.staleness"] * 5 + ["alerts"] * 5 + ["snapshots.parsed"]
     assert {v["state"] for v in (value(back, "ticker.staleness", n) for n in range(5))} == {"recovered"}
     assert value(back, "alerts", 4)["summary"] == f"TMT/USD on {SITE} recovered after 7h without observations"
+
+
+def test_a_replay_that_ended_never_turns_its_pairs_stale_until_a_live_page_arrives() -> None:
+    clock = Monotonic()
+    running = stages(monotonic=clock)
+    # a day of saved pages replayed today: produced long after their own time
+    handle(running, [raw(SITE, T0 + timedelta(hours=hour), offset=hour) for hour in range(3)])
+
+    clock.now += 30 * 24 * 3600  # a month later, nothing more arrived
+    running.staleness.check(0)
+    assert running.tick_outputs.take() == []
+    assert running.tables.site(SITE) == SiteEntry(0, tuple(sorted(PAIRS)), (6, 6, 6), replayed=True)
+
+    # the site is then polled live: its clock runs from that page on, and a silence is noticed again
+    polled = datetime(2026, 1, 5, 6, 0, tzinfo=UTC)  # live then: produced 2s after its fetch
+    handle(running, [raw(SITE, polled, offset=3, produced_at=live(polled))])
+    assert running.tables.site(SITE) == SiteEntry(0, tuple(sorted(PAIRS)), (6, 6, 6, 6), replayed=False)
+    clock.now += 6 * 3600 + 1
+    running.staleness.check(0)
+    stale = running.tick_outputs.take()
+    assert topics(stale) == ["ticker.staleness"] * 5 + ["alerts"] * 5
+    assert value(stale, "ticker.staleness")["last_seen"] == "2026-01-05T06:00:00Z"
+
+
+def test_an_old_file_replayed_beside_live_polling_leaves_the_live_clock_running() -> None:
+    clock = Monotonic()
+    running = stages(monotonic=clock)
+    polled = datetime(2026, 1, 5, 6, 0, tzinfo=UTC)  # live then: produced 2s after its fetch
+    handle(running, [raw(SITE, polled, produced_at=live(polled)), raw(SITE, T0, offset=1)])
+
+    assert running.tables.site(SITE) == SiteEntry(0, tuple(sorted(PAIRS)), (6, 6), replayed=False)
+    clock.now += 6 * 3600 + 1
+    running.staleness.check(0)
+    assert topics(running.tick_outputs.take()) == ["ticker.staleness"] * 5 + ["alerts"] * 5
 
 
 def test_bad_input_is_dead_lettered_with_where_it_came_from_and_the_stage_goes_on() -> None:
