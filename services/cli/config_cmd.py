@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 import orjson
 
-from services.cli.failures import config_failure
+from services.cli.failures import CONFIG_EXIT, config_failure
 from services.common.alert_rules_file import read_rules_file
 from services.common.paths import REPO_ROOT
 from services.common.settings import Settings
@@ -24,7 +24,11 @@ from services.sinks.alerts.destinations_file import load_targets
     "exit 0 when all is well, 2 with every problem listed.",
 )
 @click.option(
-    "--json", "as_json", is_flag=True, help="One JSON object: variable -> effective value (masked)."
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="One JSON object: variable -> effective value (masked); with --check: what was checked, problems "
+    "and ignored variables.",
 )
 @click.pass_obj
 def command(settings: Settings, markdown: bool, check: bool, as_json: bool) -> None:
@@ -39,7 +43,7 @@ def command(settings: Settings, markdown: bool, check: bool, as_json: bool) -> N
         click.echo(settings_table(), nl=False)
         return
     if check:
-        _check(settings)
+        _check(settings, as_json)
         return
     rows = list(settings.describe())
     if as_json:
@@ -50,29 +54,47 @@ def command(settings: Settings, markdown: bool, check: bool, as_json: bool) -> N
         click.echo(f"{variable.ljust(width)}  {value}")
 
 
-def _check(settings: Settings) -> None:
+def _check(settings: Settings, as_json: bool) -> None:
     """Settings are valid once here (the group loaded them); the files they name are read as the worker
     and the alert sink read them at start."""
     problems: list[str] = []
-    checked = [f"{sum(1 for _ in settings.describe())} settings"]
+    settings_count = sum(1 for _ in settings.describe())
+    rules_file, destinations = settings.worker.alert_rules, settings.alert_sink.destinations_file
+    rules_count = destinations_count = None
     try:
         windows = [window.name for window in settings.worker.stream_rules().windows]
-        rules = read_rules_file(settings.worker.alert_rules, windows)
-        checked.append(f"{len(rules)} alert rules ({settings.worker.alert_rules})")
+        rules_count = len(read_rules_file(rules_file, windows))
     except PagewireError as exc:
         problems.extend(str(exc).splitlines())
-    destinations = settings.alert_sink.destinations_file
     if destinations is not None:
         try:
-            targets = load_targets(destinations, settings.alert_sink)
-            checked.append(f"{len(targets)} alert destinations ({destinations})")
+            destinations_count = len(load_targets(destinations, settings.alert_sink))
         except PagewireError as exc:
             problems.extend(str(exc).splitlines())
-    for variable in unknown_variables(os.environ, settings):
+    ignored = unknown_variables(os.environ, settings)
+    if as_json:
+        checked = {
+            "ok": not problems,
+            "settings": settings_count,
+            "alert_rules": {"file": str(rules_file), "rules": rules_count},
+            "alert_destinations": None
+            if destinations is None
+            else {"file": str(destinations), "destinations": destinations_count},
+            "problems": problems,
+            "ignored_variables": ignored,
+        }
+        click.echo(orjson.dumps(checked).decode())
+        if problems:
+            raise SystemExit(CONFIG_EXIT)
+        return
+    for variable in ignored:
         click.echo(f"warning: {variable} is not a pagewire setting; it is ignored", err=True)
     if problems:
         raise config_failure(problems)
-    click.echo(f"ok: {', '.join(checked)}")
+    checked_text = [f"{settings_count} settings", f"{rules_count} alert rules ({rules_file})"]
+    if destinations is not None:
+        checked_text.append(f"{destinations_count} alert destinations ({destinations})")
+    click.echo(f"ok: {', '.join(checked_text)}")
 
 
 #: PAGEWIRE_* variables that are read, but are not settings

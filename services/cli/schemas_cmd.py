@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import click
+import orjson
 import yaml
 
 from services.common.asyncapi import asyncapi_document
@@ -19,11 +20,12 @@ def command() -> None:
 @click.option(
     "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="write here, not stdout"
 )
+@click.option("--json", "as_json", is_flag=True, help="The same document as JSON, not YAML.")
 @click.pass_obj
-def asyncapi(settings: Settings, output: Path | None) -> None:
-    """Print the AsyncAPI 3.0 document (YAML) for the public topics."""
+def asyncapi(settings: Settings, output: Path | None, as_json: bool) -> None:
+    """Print the AsyncAPI 3.0 document (YAML, or JSON) for the public topics and snapshots.raw."""
     document = asyncapi_document(load_catalog(settings.kafka.topic_prefix), settings.kafka.bootstrap)
-    text = render(document)
+    text = orjson.dumps(document, option=orjson.OPT_INDENT_2).decode() + "\n" if as_json else render(document)
     if output is None:
         click.echo(text, nl=False)
     else:

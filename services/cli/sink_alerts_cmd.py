@@ -4,6 +4,7 @@ import logging
 from pathlib import Path
 
 import click
+import orjson
 
 from services.cli.failures import config_failure, failure
 from services.cli.signals import run_until_signalled
@@ -25,8 +26,9 @@ log = logging.getLogger(__name__)
     help="Destinations file, YAML or TOML [default: PAGEWIRE_ALERT_DESTINATIONS].",
 )
 @click.option("--check", is_flag=True, help="Check the destinations, URLs and secrets, list them, and exit.")
+@click.option("--json", "as_json", is_flag=True, help="With --check: one JSON object per destination.")
 @click.pass_obj
-def command(settings: Settings, destinations_file: Path | None, check: bool) -> None:
+def command(settings: Settings, destinations_file: Path | None, check: bool, as_json: bool) -> None:
     """Deliver alerts to Slack, Discord, Mattermost, Teams and signed webhooks.
 
     Each destination has its own consumer group (<prefix>alerts-<name>): retries with backoff, honours
@@ -46,7 +48,7 @@ def command(settings: Settings, destinations_file: Path | None, check: bool) -> 
         raise config_failure(str(exc)) from exc  # every problem of the file, exit 2
     try:
         if check:
-            _describe(targets)
+            _describe(targets, as_json)
             return
         configure_logging(settings)
         # httpx logs each request with its URL at INFO, and a chat webhook's URL is its credential
@@ -68,11 +70,24 @@ def _run(settings: Settings, sink: AlertSink) -> None:
     run_until_signalled(serve_and_deliver, sink.stop)
 
 
-def _describe(targets: tuple[Target, ...]) -> None:
+def _describe(targets: tuple[Target, ...], as_json: bool) -> None:
     """One line per destination: where its URL comes from (never the URL), filters and limits."""
     for target in targets:
         destination = target.destination
         limits = destination.limits
+        if as_json:
+            fields = {
+                "destination": destination.name,
+                "kind": destination.kind,
+                "url_from": destination.url.describe(),
+                "min_severity": destination.filter.min_severity,
+                "pairs": list(destination.filter.pairs),
+                "rate_per_second": limits.rate_per_second,
+                "deadline_seconds": limits.deadline_seconds,
+                "max_attempts": limits.max_attempts,
+            }
+            click.echo(orjson.dumps(fields).decode())
+            continue
         click.echo(
             f"{destination.name}: {destination.kind}, URL from {destination.url.describe()}, "
             f"severity >= {destination.filter.min_severity}, pairs {', '.join(destination.filter.pairs)}, "

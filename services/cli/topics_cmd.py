@@ -17,8 +17,14 @@ def command() -> None:
 
 
 @command.command()
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="One JSON object per topic: name, state (created, ok, drift), drift.",
+)
 @click.pass_obj
-def create(settings: Settings) -> None:
+def create(settings: Settings, as_json: bool) -> None:
     """Create the catalog's missing topics (idempotent), and report existing ones that drifted from the
     catalog: creating cannot fix them, and they do not fail the command (it runs as an init container);
     `pagewire topics check` exits 1 on drift."""
@@ -28,12 +34,18 @@ def create(settings: Settings) -> None:
         drifted = _drift(settings, catalog)
     except PagewireError as exc:
         raise click.ClickException(str(exc)) from exc
+    if as_json:
+        made = set(report.created)
+        for spec in catalog.topics:
+            name = catalog.name(spec.name)
+            state = "created" if name in made else ("drift" if name in drifted else "ok")
+            click.echo(orjson.dumps({"topic": name, "state": state, "drift": drifted.get(name, [])}).decode())
+        return
     for name in report.created:
         click.echo(f"created  {name}")
     for name, problems in drifted.items():
         click.echo(f"drift    {name}: {'; '.join(problems)}")
-    unchanged = len(report.existing) - len(drifted)
-    created = len(report.created)
+    unchanged, created = len(report.existing) - len(drifted), len(report.created)
     click.echo(f"{created} created, {unchanged} already present as the catalog says, {len(drifted)} drifted")
 
 

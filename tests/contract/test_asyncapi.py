@@ -71,3 +71,12 @@ def test_the_cli_prints_the_document_with_the_configured_prefix() -> None:
     assert result.exit_code == 0, result.output
     document = yaml.safe_load(result.output)
     assert document["channels"]["alerts"]["address"] == "acme.alerts"
+
+
+def test_the_cli_prints_the_same_document_as_json() -> None:
+    env = {"PAGEWIRE_TOPIC_PREFIX": "acme."}
+    as_yaml = CliRunner().invoke(cli, ["schemas", "asyncapi"], env=env)
+    as_json = CliRunner().invoke(cli, ["schemas", "asyncapi", "--json"], env=env)
+    assert as_json.exit_code == 0, as_json.output
+    assert json.loads(as_json.stdout) == yaml.safe_load(as_yaml.stdout)
+    jsonschema.validate(json.loads(as_json.stdout), OFFICIAL)

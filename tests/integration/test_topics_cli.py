@@ -36,6 +36,11 @@ async def test_check_create_and_drift_per_topic(kafka: Settings, test_env: dict[
     assert created.stdout.splitlines() == [f"created  {name}" for name in sorted(names)] + [
         "29 created, 0 already present as the catalog says, 0 drifted"
     ]
+    as_json = [
+        orjson.loads(line)
+        for line in (await asyncio.to_thread(invoke, env, "create", "--json")).stdout.splitlines()
+    ]
+    assert as_json == [{"topic": name, "state": "ok", "drift": []} for name in names]
     clean = await asyncio.to_thread(invoke, env, "check")
     assert (clean.exit_code, clean.stdout.splitlines()[-1]) == (
         0,
@@ -81,6 +86,20 @@ async def test_check_create_and_drift_per_topic(kafka: Settings, test_env: dict[
         f"drift    {catalog.name('alerts')}: retention.ms 3600000, catalog 2592000000",
         "1 created, 26 already present as the catalog says, 2 drifted",
     ]
+    await delete_topics(kafka.kafka, [catalog.name("deadletter")])
+    await asyncio.sleep(1)
+    created_json = await asyncio.to_thread(invoke, env, "create", "--json")
+    assert (created_json.exit_code, created_json.stderr) == (0, "")
+    states = {
+        item["topic"]: (item["state"], item["drift"])
+        for item in map(orjson.loads, created_json.stdout.splitlines())
+    }
+    assert {name: state for name, state in states.items() if state != ("ok", [])} == {
+        catalog.name("deadletter"): ("created", []),
+        catalog.name("ticker.rows"): ("drift", ["partitions 8, catalog 6"]),
+        catalog.name("alerts"): ("drift", ["retention.ms 3600000, catalog 2592000000"]),
+    }
+    assert len(states) == 29
 
 
 def test_list_shows_each_topics_key_description_and_schema() -> None:

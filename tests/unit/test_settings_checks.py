@@ -129,6 +129,38 @@ def test_config_check_reads_the_rule_and_destination_files_and_lists_every_probl
     )
 
 
+def test_config_check_json_gives_what_was_checked_the_problems_and_ignored_variables(tmp_path: Path) -> None:
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(
+        'rules:\n  - {name: move-2h, pair: "*", metric: window_move_pct, window: 2h, threshold: "1", '
+        "severity: info}\n"
+    )
+    env = {"PAGEWIRE_ALERT_RULES": str(rules), "PAGEWIRE_PRODUCER_BATCH_SIZE": "5"}
+
+    result = CliRunner().invoke(cli, ["config", "--check", "--json"], env=env)
+    # one stream, one document: nothing on stderr for a script to untangle
+    assert (result.exit_code, result.stderr) == (2, "")
+    assert orjson.loads(result.stdout) == {
+        "ok": False,
+        "settings": 63,
+        "alert_rules": {"file": str(rules), "rules": None},
+        "alert_destinations": None,
+        "problems": [f"{rules}: rule 'move-2h': window: '2h' is not one of PAGEWIRE_WINDOWS (1h, 24h, 7d)"],
+        "ignored_variables": ["PAGEWIRE_PRODUCER_BATCH_SIZE"],
+    }
+
+    rules.write_text(
+        'rules:\n  - {name: move-1h, pair: "*", metric: window_move_pct, window: 1h, threshold: "1", '
+        "severity: info}\n"
+    )
+    result = CliRunner().invoke(
+        cli, ["config", "--check", "--json"], env={"PAGEWIRE_ALERT_RULES": str(rules)}
+    )
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert orjson.loads(result.stdout)["ok"] is True
+    assert orjson.loads(result.stdout)["alert_rules"] == {"file": str(rules), "rules": 1}
+
+
 def test_config_prints_the_effective_values_as_text_or_json_with_secrets_masked() -> None:
     env = {
         "PAGEWIRE_KAFKA_BOOTSTRAP": "kafka-1:9092,kafka-2:9092",

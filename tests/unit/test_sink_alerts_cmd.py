@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import orjson
 from click.testing import CliRunner
 
 from services.cli import cli
@@ -49,6 +50,31 @@ def test_check_lists_destinations_without_their_urls(tmp_path: Path) -> None:
         "partner: webhook, URL from environment variable PARTNER_URL, severity >= info, pairs *, "
         "1 req/s, deadline 600s, 20 attempts",
     ]
+    as_json = CliRunner().invoke(cli, ["sink", "alerts", "--check", "--json"], env=env)
+    assert (as_json.exit_code, as_json.stderr) == (0, "")
+    assert [orjson.loads(line) for line in as_json.stdout.splitlines()] == [
+        {
+            "destination": "ops-slack",
+            "kind": "slack",
+            "url_from": "environment variable OPS_SLACK_URL",
+            "min_severity": "warning",
+            "pairs": ["KGS/*"],
+            "rate_per_second": 0.5,
+            "deadline_seconds": 300.0,
+            "max_attempts": 20,
+        },
+        {
+            "destination": "partner",
+            "kind": "webhook",
+            "url_from": "environment variable PARTNER_URL",
+            "min_severity": "info",
+            "pairs": ["*"],
+            "rate_per_second": 1.0,
+            "deadline_seconds": 600.0,
+            "max_attempts": 20,
+        },
+    ]
+    assert TOKEN not in as_json.stdout
 
 
 def test_a_bad_url_is_reported_by_destination_and_variable_only(tmp_path: Path) -> None:
