@@ -56,6 +56,19 @@ async def answers(bootstrap: str) -> bool:
         await admin.close()
 
 
+async def cluster_answers(bootstrap: str, brokers: int) -> bool:
+    """True when the cluster answers a metadata request listing `brokers` brokers (every node joined)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
+    try:
+        await admin.start()
+        described = await admin.describe_cluster()
+        return len(described["brokers"]) >= brokers
+    except Exception:
+        return False
+    finally:
+        await admin.close()
+
+
 def alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)

@@ -39,6 +39,7 @@ def test_status_as_json_says_the_same(tmp_path: Path) -> None:
             "bootstrap": "localhost:9092",
             "version": kafka_version(),
             "home": str(tmp_path),
+            "nodes": [{"node": 1, "address": "localhost:9092", "pid": None}],
         },
     }
 
