@@ -63,7 +63,8 @@ def down(settings: Settings) -> None:
 def status(settings: Settings, as_json: bool) -> None:
     """Say whether the local broker runs and where, and whether the Kafka pagewire is configured to use
     (PAGEWIRE_KAFKA_BOOTSTRAP) answers when that is another one; exit 1 when the one in use does not."""
-    current = LocalKafka.running_one(settings.local_kafka).status()
+    local_kafka = LocalKafka.running_one(settings.local_kafka)
+    current = local_kafka.status()
     configured = settings.kafka.bootstrap
     local: dict[str, object] = {
         "running": current.running,
@@ -74,11 +75,16 @@ def status(settings: Settings, as_json: bool) -> None:
     local["nodes"] = [
         {"node": node.node_id, "address": node.address, "pid": node.pid} for node in current.nodes
     ]
+    leader = (
+        local_kafka.quorum_leader() if local_kafka.cluster and any(n.running for n in current.nodes) else None
+    )
+    if local_kafka.cluster:
+        local["quorum_leader"] = leader
     if _same_servers(configured, current.bootstrap):
         if as_json:
             click.echo(orjson.dumps({"bootstrap": configured, "answers": current.running, "local": local}))
         else:
-            click.echo(current.describe())
+            click.echo(current.describe(leader))
         if not current.running:
             raise SystemExit(1)
         return
@@ -95,7 +101,7 @@ def status(settings: Settings, as_json: bool) -> None:
     else:
         answer = "answers" if reachable else "does not answer"
         click.echo(f"kafka at {configured} (PAGEWIRE_KAFKA_BOOTSTRAP): {answer}")
-        click.echo(f"local broker: {current.describe()}")
+        click.echo(f"local broker: {current.describe(leader)}")
     if not reachable:
         raise SystemExit(1)
 

@@ -167,6 +167,26 @@ RECOVERY_RECORDS = Gauge(
     "Changelog records read by the last table recovery.",
     registry=REGISTRY,
 )
+ASSIGNED_PARTITIONS = Gauge(
+    "pagewire_worker_assigned_partitions",
+    "snapshots.raw partitions this worker owns (active), after the last rebalance.",
+    registry=REGISTRY,
+)
+STANDBY_PARTITIONS = Gauge(
+    "pagewire_worker_standby_partitions",
+    "Table changelog partitions this worker keeps a standby copy of, after the last rebalance.",
+    registry=REGISTRY,
+)
+STANDBY_LAG = Gauge(
+    "pagewire_worker_standby_lag_records",
+    "Changelog records written but not yet read into this worker's standby copies (all partitions).",
+    registry=REGISTRY,
+)
+REBALANCES = Counter(
+    "pagewire_worker_rebalances_total",
+    "Partition assignments this worker received (one per rebalance of its group).",
+    registry=REGISTRY,
+)
 STATE_STARTS = Counter(
     "pagewire_worker_state_starts_total",
     "Worker starts by how the local table store was found: clean, unclean, rebuilt, fresh, memory.",

@@ -95,6 +95,14 @@ class WorkerSettings:
             "seconds before Kafka moves a silent (crashed) worker's partitions to the others",
         ),
     )
+    standbys: int = field(
+        default=1,
+        metadata=setting(
+            "PAGEWIRE_WORKER_STANDBYS",
+            "standby copies of each partition's tables kept by other workers of the group (0 to 3), so a "
+            "takeover reads only the changelog's tail; a single worker has none to keep",
+        ),
+    )
     windows: str = field(
         default=DEFAULT_WINDOWS,
         metadata=setting("PAGEWIRE_WINDOWS", "rate-move windows of each delta, comma separated (s/m/h/d/w)"),

@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import hashlib
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -32,6 +33,7 @@ POM = REPO_ROOT / "deploy" / "kafka" / "pom.xml"
 LOG4J2 = REPO_ROOT / "deploy" / "kafka" / "log4j2.properties"
 MAIN_CLASS = "kafka.Kafka"
 STORAGE_TOOL = "kafka.tools.StorageTool"
+QUORUM_TOOL = "org.apache.kafka.tools.MetadataQuorumCommand"
 
 
 def kafka_version(pom: Path = POM) -> str:
@@ -133,7 +135,8 @@ class BrokerStatus:
         """The first node's process (the only one of a single broker)."""
         return self.nodes[0].pid
 
-    def describe(self) -> str:
+    def describe(self, quorum_leader: int | None = None) -> str:
+        """One line for a single broker; a line per node for a cluster, naming the quorum leader if known."""
         if len(self.nodes) == 1:
             if self.running:
                 return (
@@ -144,6 +147,8 @@ class BrokerStatus:
         lines = [f"kafka {self.version} cluster of {len(self.nodes)}: {up} running; state in {self.home}"]
         for node in self.nodes:
             state = f"running (pid {node.pid})" if node.running else "not running"
+            if node.node_id == quorum_leader:
+                state += ", leads the controller quorum"
             lines.append(f"  node {node.node_id} at {node.address}: {state}")
         return "\n".join(lines)
 
@@ -237,6 +242,16 @@ class LocalKafka:
             return False
         self._stop_pids([pid for _, pid in running], *[node for node, _ in running])
         return True
+
+    def quorum_leader(self) -> int | None:
+        """The node leading the KRaft controller quorum (the active controller), as Kafka's own tool reports
+        it; None when no node answers."""
+        java = require_java()
+        command = [*self._java_command(java, self.nodes[0], heap="256m"), QUORUM_TOOL]  # a client's heap
+        command += ["--bootstrap-server", self.bootstrap, "describe", "--status"]
+        result = subprocess.run(command, capture_output=True, text=True, check=False, timeout=60)  # noqa: S603
+        match = re.search(r"^LeaderId:\s+(\d+)", result.stdout, re.MULTILINE)
+        return int(match.group(1)) if match else None
 
     def stop_node(self, node_id: int, *, kill: bool = False) -> None:
         """Stop one node: SIGTERM (a controlled shutdown) or SIGKILL (a crash); the others keep running."""
@@ -368,11 +383,11 @@ class LocalKafka:
         self._processes[node.node_id] = process
         return process.pid
 
-    def _java_command(self, java: str, node: Node) -> list[str]:
+    def _java_command(self, java: str, node: Node, heap: str | None = None) -> list[str]:
         return [
             java,
-            f"-Xmx{self.settings.heap}",
-            f"-Xms{self.settings.heap}",
+            f"-Xmx{heap or self.settings.heap}",
+            f"-Xms{heap or self.settings.heap}",
             "-XX:+UseG1GC",
             "-Djava.awt.headless=true",
             f"-Dkafka.logs.dir={node.logs}",

@@ -28,6 +28,9 @@ def make_app(settings: Settings, **overrides: Any) -> faust.App:
         # (run_worker resolves 0, "auto", against the cluster before the app is made)
         "topic_replication_factor": settings.kafka.replication_factor or 1,
         "broker_session_timeout": settings.worker.session_timeout_seconds,
+        # other workers of the group keep a copy of each partition's tables, read from its changelog as
+        # it is written: the one that takes the partition over (a crash, a scale-in) reads only the tail
+        "table_standby_replicas": settings.worker.standbys,
         "topic_allow_declare": True,
         "web_enabled": False,
         "producer_acks": -1,

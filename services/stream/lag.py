@@ -1,10 +1,12 @@
 """Consumer lag of the worker's Faust consumer into pagewire_consumer_lag_messages (services.common.lag)."""
 
 import logging
+from typing import Any, cast
 
 import faust
 
 from services.common.lag import LagReporter
+from services.common.metrics import STANDBY_LAG
 
 log = logging.getLogger(__name__)
 _REPORTER = LagReporter()
@@ -30,3 +32,19 @@ async def report_lag(app: faust.App, topic: str) -> None:
     except Exception as exc:
         # keep the last values; this line says why they stopped moving
         log.warning("consumer lag not measured", extra={"reason": type(exc).__name__})
+
+
+async def report_standby_lag(app: faust.App) -> None:
+    """Changelog records written but not yet read into this worker's standby copies: what a takeover of
+    those partitions would have to read first (0 when it keeps none)."""
+    try:
+        recovery = cast(Any, app.tables).recovery  # Faust internal, see test_faust_internals
+        standbys = set(recovery.standby_tps)
+        ends = await app.consumer.highwaters(*standbys) if standbys else {}
+        # standby_offsets: the offset of the last record read into the copy (-1: none yet)
+        read = recovery.standby_offsets
+        STANDBY_LAG.set(
+            sum(max(int(end) - 1 - int(read.get(tp, -1)), 0) for tp, end in ends.items() if end is not None)
+        )
+    except Exception as exc:
+        log.warning("standby lag not measured", extra={"reason": type(exc).__name__})

@@ -11,12 +11,13 @@ from aiokafka.errors import KafkaError
 from services.common.alert_rules_file import read_rules_file
 from services.common.catalog import load_catalog
 from services.common.kafka import missing_topics
+from services.common.metrics import ASSIGNED_PARTITIONS, REBALANCES, STANDBY_PARTITIONS
 from services.common.observe import Readiness
 from services.common.settings import Settings
 from services.common.taxonomy_file import load_taxonomy
 from services.stream.app import make_app, run_before_flush
 from services.stream.changelog import DeferredChangelog
-from services.stream.lag import report_lag
+from services.stream.lag import report_lag, report_standby_lag
 from services.stream.local_state import LocalState, open_local_state
 from services.stream.outputs import Outputs, Producer
 from services.stream.recovery import RecoveryReport
@@ -104,6 +105,7 @@ def build_topology(settings: Settings, **app_overrides: Any) -> Topology:
 
     async def measure_lag() -> None:
         await report_lag(app, source)
+        await report_standby_lag(app)
 
     async def check_topics() -> None:
         # the consumer subscribes to the source by name, and sees a topic made after its start only at its
@@ -116,6 +118,7 @@ def build_topology(settings: Settings, **app_overrides: Any) -> Topology:
 
     # mode signals call receivers as (sender, *args, signal=..., **kwargs)
     def on_assigned(_: Any, assigned: set[Any], **__: Any) -> None:
+        REBALANCES.inc()
         readiness.set("assigned")
         recovery.assigned()
         log.info("partitions assigned", extra={"partitions": _partitions_of(assigned, source)})
@@ -126,7 +129,12 @@ def build_topology(settings: Settings, **app_overrides: Any) -> Topology:
 
     def on_recovered(_: Any, **__: Any) -> None:
         clocks.recovered()
-        recovery.recovered(_partitions_of(app.assignor.assigned_actives(), source))
+        owned = _partitions_of(app.assignor.assigned_actives(), source)
+        ASSIGNED_PARTITIONS.set(len(owned))
+        STANDBY_PARTITIONS.set(
+            len(app.assignor.assigned_standbys())
+        )  # Faust internal, see test_faust_internals
+        recovery.recovered(owned)
         readiness.set("recovered")
 
     app.timer(settings.worker.staleness_interval_seconds)(send_ticks)

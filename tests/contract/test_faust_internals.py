@@ -12,6 +12,7 @@ import faust
 from faust.assignor import PartitionAssignor
 from faust.stores import memory, rocksdb
 from faust.tables.manager import TableManager
+from faust.tables.recovery import Recovery
 from faust.transport.drivers import aiokafka as faust_aiokafka
 
 PINNED = "0.15.3"
@@ -66,5 +67,9 @@ def test_the_stores_apply_a_changelog_batch_reading_only_what_a_held_record_carr
 def test_the_assignor_and_worker_attributes() -> None:
     # services/stream/changelog.py and topology.py: the partitions this worker owns
     assert parameters(PartitionAssignor.assigned_actives) == ["self"]
+    # topology.py and lag.py: the standby partitions and how far their copies have read
+    assert parameters(PartitionAssignor.assigned_standbys) == ["self"]
+    assert isinstance(TableManager.recovery, property)
+    assert {"standby_tps", "standby_offsets"} <= set(Recovery.__annotations__)
     # services/stream/runtime.py: the terminal spinner is switched off on the worker
     assert "spinner" in faust.Worker.__annotations__

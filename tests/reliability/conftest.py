@@ -2,12 +2,15 @@
 
 import os
 import random
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 
 import pytest
 
+from services.common.settings import Settings
 from tests.reliability.compare import Difference
+from tests.reliability.runs import RunResult, run_replay
+from tests.support.replay import Replay, build_replay
 
 SEED_VARIABLE = "PAGEWIRE_FAULT_SEED"
 
@@ -57,6 +60,30 @@ def fault_seed() -> int:
     seed = int(chosen) if chosen else random.SystemRandom().randrange(1, 2**31)
     FIGURES.seed = seed
     return seed
+
+
+# The replay the crash and scale-out suites share, and its clean run: 2,000 snapshots of 4 sites
+SITES, PER_SITE = 4, 500
+# sent in bursts, faster than the worker drains them: faults land while it works through a backlog (many
+# events' outputs and table changes in flight) and, at the end of each burst, while it waits
+BURST, PAUSE = 100, 0.5
+
+
+@pytest.fixture(scope="session")
+def replay(fault_seed: int) -> Replay:
+    return build_replay(fault_seed, sites=SITES, per_site=PER_SITE)
+
+
+@pytest.fixture(scope="session")
+async def reference(
+    kafka: Settings, test_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory, replay: Replay
+) -> AsyncIterator[RunResult]:
+    """The clean run every faulted one is compared with: one worker, one broker, no fault (outputs do not
+    depend on the store)."""
+    folder = tmp_path_factory.mktemp("crashes") / "reference"
+    yield await run_replay(
+        test_env, folder, replay.records, store="rocksdb", burst=BURST, pause=PAUSE, progress="parsed"
+    )
 
 
 @pytest.fixture

@@ -75,6 +75,7 @@ async def run_replay(
     burst: int = BURST,
     pause: float = PAUSE,
     progress: str = "sent",
+    instances: Mapping[str, int] | None = None,
 ) -> RunResult:
     """One run on fresh topics and databases with the worker on `store`; the plan's faults happen while
     the records are sent (`burst` back to back, then `pause` seconds), each once `progress` (records
@@ -84,7 +85,7 @@ async def run_replay(
     async with (
         receiver() as chat,
         databases(folder, dialects) as targets,
-        pipeline(env, folder, chat, targets, chats, store=store) as run,
+        pipeline(env, folder, chat, targets, chats, store=store, instances=instances) as run,
     ):
         sent: list[tuple[int, int]] = []
         advanced = asyncio.Event()
@@ -143,7 +144,8 @@ async def run_replay(
 
 
 def differences(reference: RunResult, faulted: RunResult, skip: Sequence[str] = ()) -> dict[str, Difference]:
-    """Topics (but the input and `skip`), tables and chat requests of a faulted run against a clean one."""
+    """Topics (but the input and `skip`), tables (of the faulted run's databases) and chat requests of a
+    faulted run against a clean one."""
     found = {"topics": Difference(), "tables": Difference(), "chat": Difference()}
     for name, messages in reference.topics.items():
         if name == "snapshots.raw" or name in skip:
@@ -154,8 +156,8 @@ def differences(reference: RunResult, faulted: RunResult, skip: Sequence[str] = 
     skipped = {"deadletters"} if "deadletter" in skip else set()
     keys = {table.name: table.key for table in TABLES if table.name not in skipped}
     prefixes = (reference.prefix, faulted.prefix)
-    for dialect, tables in reference.tables.items():
-        found["tables"].add(compare_tables(keys, tables, faulted.tables[dialect], prefixes))
+    for dialect, tables in faulted.tables.items():  # a faulted run may use fewer databases
+        found["tables"].add(compare_tables(keys, reference.tables[dialect], tables, prefixes))
     for path, requests in reference.chat.items():
         found["chat"].add(compare_chat(requests, faulted.chat[path], path))
     return found

@@ -4,22 +4,17 @@ during recovery and kills in quick succession: the outcome equals a clean run's,
 import asyncio
 import random
 import shutil
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from services.common.settings import Settings
-from tests.reliability.conftest import Figures
+from tests.reliability.conftest import BURST, PAUSE, SITES, Figures
 from tests.reliability.runs import FaultPoint, RunResult, assert_same, differences, run_replay
 from tests.support.pipeline import Pipeline
-from tests.support.replay import Replay, build_replay
+from tests.support.replay import Replay
 
-SITES, PER_SITE = 4, 500
-# the replay is sent in bursts, faster than the worker drains it: kills land while it works through a
-# backlog (many events' outputs and table changes in flight) and, at the end of each burst, while it waits
-BURST, PAUSE = 100, 0.5
 # the worker killed again before its successor finished recovering its tables ("partitions assigned" is
 # logged before the changelog is read, "state recovered" once it is), and twice within a second. A RocksDB
 # worker's files are never more than a few records behind the changelog, so its recovery after a crash
@@ -83,22 +78,6 @@ def compound_faults(recoveries: Recoveries) -> dict[str, Callable[[Pipeline], Aw
 
 def kills_in(plan: list[FaultPoint]) -> int:
     return sum(2 if point.fault in (AGAIN_RECOVERING, TWICE) else 1 for point in plan)
-
-
-@pytest.fixture(scope="module")
-def replay(fault_seed: int) -> Replay:
-    return build_replay(fault_seed, sites=SITES, per_site=PER_SITE)
-
-
-@pytest.fixture(scope="module")
-async def reference(
-    kafka: Settings, test_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory, replay: Replay
-) -> AsyncIterator[RunResult]:
-    """The clean run every faulted one is compared with (outputs do not depend on the store)."""
-    folder = tmp_path_factory.mktemp("crashes") / "reference"
-    yield await run_replay(
-        test_env, folder, replay.records, store="rocksdb", burst=BURST, pause=PAUSE, progress="parsed"
-    )
 
 
 @pytest.mark.timeout(1200)

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from services.common.catalog import Catalog, load_catalog
 from services.common.kafka import ensure_topics, read_to_end
@@ -62,6 +62,9 @@ class Pipeline:
     databases: dict[str, Target]
     chats: Mapping[str, Chat]
     kills: list[tuple[int, str]] = field(default_factory=list)
+    # more instances in the same groups, by name ("worker 2", "storage sink (postgresql) 2", "alert sink 2")
+    extra: dict[str, PagewireProcess] = field(default_factory=dict)
+    folder: Path | None = None
 
     @property
     def settings(self) -> Settings:
@@ -73,7 +76,36 @@ class Pipeline:
 
     def processes(self) -> dict[str, PagewireProcess]:
         named = {"worker": self.worker, "alert sink": self.alerts}
-        return named | {f"storage sink ({dialect})": sink for dialect, sink in self.storage.items()}
+        named |= {f"storage sink ({dialect})": sink for dialect, sink in self.storage.items()}
+        return named | self.extra
+
+    def workers(self) -> dict[str, Worker]:
+        return {name: process for name, process in self.processes().items() if isinstance(process, Worker)}
+
+    def new_worker(self) -> tuple[str, Worker]:
+        """Another worker of the group (not started), with a state folder of its own."""
+        assert self.folder is not None
+        number = 1 + len([name for name in self.processes() if name.startswith("worker")])
+        name = f"worker {number}"
+        worker = Worker(
+            {**self.env, "PAGEWIRE_STATE_DIR": str(self.folder / f"state-{number}")},
+            self.folder / f"{name}.log",
+        )
+        self.extra[name] = worker
+        return name, worker
+
+    def retire(self, name: str) -> None:
+        """A process killed for good: no longer expected to run at the end."""
+        process = self.processes()[name]
+        assert not process.running, f"{name} still runs"
+        if name in self.extra:
+            del self.extra[name]
+        elif name == "worker":
+            # the first worker's slot goes to another live one (the run needs one to call `worker`)
+            successor = next(other for other in self.extra if other.startswith("worker "))
+            self.worker = cast(Worker, self.extra.pop(successor))
+        else:
+            raise AssertionError(f"{name} cannot be retired")
 
     async def kill_and_restart(self, name: str, sent: int) -> None:
         """SIGKILL one process mid-stream (recording when) and start a fresh one in its place."""
@@ -134,10 +166,13 @@ async def pipeline(
     *,
     store: str = "memory",
     takeover: Mapping[str, str] = FAST_TAKEOVER,
+    instances: Mapping[str, int] | None = None,
 ) -> AsyncIterator[Pipeline]:
     """Fresh topics under a prefix of their own, every process started and ready; all stopped after.
     The worker keeps its tables in `store` (PAGEWIRE_WORKER_STORE) under the folder's state/; `takeover`
-    sets how soon the broker gives up on a worker that stopped heartbeating."""
+    sets how soon the broker gives up on a worker that stopped heartbeating; `instances` how many workers,
+    storage sinks (per database) and alert sinks run in each group ({"worker": 3, "storage": 2, "alerts":
+    2}; one each by default), each worker with a state folder of its own."""
     await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
     prefix = f"{base_env['PAGEWIRE_TOPIC_PREFIX']}r{uuid.uuid4().hex[:6]}."
     env = {**base_env, **FAST, **takeover, "PAGEWIRE_TOPIC_PREFIX": prefix}
@@ -174,7 +209,18 @@ async def pipeline(
         receiver,
         {target.dialect: target for target in databases},
         chats,
+        folder=folder,
     )
+    count = {"worker": 1, "storage": 1, "alerts": 1} | dict(instances or {})
+    for _ in range(count["worker"] - 1):
+        run.new_worker()
+    for number in range(2, count["storage"] + 1):
+        for dialect, sink in storage.items():
+            log = folder / f"storage-{dialect}-{number}.log"
+            run.extra[f"storage sink ({dialect}) {number}"] = PagewireProcess(sink.command, {**sink.env}, log)
+    for number in range(2, count["alerts"] + 1):
+        alerts = PagewireProcess(("sink", "alerts"), env, folder / f"alert-sink-{number}.log")
+        run.extra[f"alert sink {number}"] = alerts
     async with AsyncExitStack() as stack:
         for process in run.processes().values():
             stack.push_async_callback(_stop, process)
