@@ -53,8 +53,10 @@ class SiteClocks:
         """Table recovery finished: clocks resumed from now on start at this moment."""
         self._recovered_at = self._monotonic()
 
-    def revoke(self, partitions: Iterable[int]) -> None:
-        """Forget the sites of partitions this worker no longer owns."""
+    def revoke(self, partitions: Iterable[int]) -> list[str]:
+        """Forget the sites of partitions this worker no longer owns; which they were."""
         gone = set(partitions)
-        for site in [site for site, partition in self._partitions.items() if partition in gone]:
+        sites = [site for site, partition in self._partitions.items() if partition in gone]
+        for site in sites:
             del self._clocks[site], self._partitions[site]
+        return sites

@@ -1,7 +1,7 @@
 """The worker's stages wired over given tables: the same objects run in the Faust worker and in tests."""
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from services.common.catalog import Catalog
@@ -28,6 +28,12 @@ class Stages:
     tick_outputs: Outputs
     clocks: SiteClocks
     tables: Tables
+    stale_pairs: StalePairs
+
+    def revoke(self, partitions: Iterable[int]) -> None:
+        """Partitions moved to another worker: their sites' clocks and stale-pair gauges go with them, so
+        a site is reported by its one owner (pagewire_stale_pairs summed over workers counts it once)."""
+        self.stale_pairs.forget(self.clocks.revoke(partitions))
 
 
 def build_stages(
@@ -64,4 +70,4 @@ def build_stages(
         clocks=clocks,
         stale_pairs=stale_pairs,
     )
-    return Stages(snapshots, staleness, outputs, tick_outputs, clocks, tables)
+    return Stages(snapshots, staleness, outputs, tick_outputs, clocks, tables, stale_pairs)

@@ -1,7 +1,9 @@
 """The staleness check: per partition, every known (site, pair) against its site's event clock."""
 
+import contextlib
 import logging
 import time
+from collections.abc import Iterable
 
 from services.common.metrics import STAGE_SECONDS, STALE_PAIRS
 from services.domain.messages import staleness_message
@@ -35,6 +37,13 @@ class StalePairs:
         pairs = self._stale.setdefault(site, set())
         pairs.discard(pair)
         STALE_PAIRS.labels(site=site).set(len(pairs))
+
+    def forget(self, sites: Iterable[str]) -> None:
+        """Sites another worker owns now: their series go (not 0: the owner reports them)."""
+        for site in sites:
+            if self._stale.pop(site, None) is not None:
+                with contextlib.suppress(KeyError):
+                    STALE_PAIRS.remove(site)
 
 
 class StalenessStage:

@@ -125,7 +125,7 @@ def build_topology(settings: Settings, **app_overrides: Any) -> Topology:
 
     def on_revoked(_: Any, revoked: set[Any], **__: Any) -> None:
         readiness.set("recovered", False)
-        clocks.revoke(_partitions_of(revoked, source))
+        stages.revoke(_partitions_of(revoked, source))
 
     def on_recovered(_: Any, **__: Any) -> None:
         clocks.recovered()

@@ -30,7 +30,7 @@ from services.domain.ticker.rows import TickerObservation
 from services.domain.ticker.rules import StreamRules
 from services.domain.ticker.staleness import StalenessEvent
 from services.stream.outputs import Queued
-from tests.support.stages import Monotonic, handle, raw, seed_page, stages
+from tests.support.stages import Monotonic, handle, polled, raw, seed_page, stages
 from tests.support.stream import at, observation, sighting
 
 RULES = StreamRules()
@@ -172,7 +172,8 @@ def test_every_message_of_a_whole_run_of_the_stage_is_valid() -> None:
             newest = when
             running.staleness.check(0)
             sent += running.tick_outputs.take()
-        sent += handle(running, [raw("timesca.com", when, seed_page(UZS=(rate, change)), offset=offset)])
+        page = seed_page(UZS=(rate, change))
+        sent += handle(running, [raw("timesca.com", when, page, offset=offset, produced_at=polled(when))])
     messages = [decode(value, json.loads(value)["schema"]) for _, _, value in sent]
     # the pair's own stream (rows, deltas, staleness), without the alerts that name it
     uzs = [m for m in messages if m.get("pair") == "UZS/USD" and m["schema"] != "pagewire.alert/1"]

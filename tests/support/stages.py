@@ -58,6 +58,12 @@ def raw(
     return InputRecord("snapshots.raw", 0, offset, site.encode(), value, headers, produced_at)
 
 
+def polled(fetched_at: datetime) -> float:
+    """A record timestamp two seconds after the page was fetched: a page produced as it was polled (live),
+    not a replay of a saved one, whatever its own time."""
+    return fetched_at.timestamp() + 2
+
+
 @dataclass
 class Monotonic:
     """A monotonic clock a test moves by hand."""

@@ -9,9 +9,10 @@ from datetime import UTC, datetime, timedelta
 import orjson
 
 from services.common.codec import validate
+from services.common.metrics import REGISTRY
 from services.stream.outputs import Queued
 from services.stream.tables import SiteEntry
-from tests.support.stages import InputRecord, Monotonic, handle, raw, seed_page, stages
+from tests.support.stages import InputRecord, Monotonic, handle, polled, raw, seed_page, stages
 
 SITE = "seed.example"
 T0 = datetime(2025, 2, 19, 6, 0, tzinfo=UTC)
@@ -111,15 +112,10 @@ def test_an_observation_older_than_the_last_accepted_one_is_late_and_gives_no_de
     assert topics(late) == ["snapshots.parsed"]
 
 
-def live(fetched_at: datetime) -> float:
-    """A record timestamp two seconds after the page was fetched: a page produced as it was polled."""
-    return fetched_at.timestamp() + 2
-
-
 def test_a_silent_site_goes_stale_on_the_timer_and_recovers_on_its_next_page() -> None:
     clock = Monotonic()
     running = stages(monotonic=clock)
-    handle(running, [raw(SITE, T0, produced_at=live(T0))])
+    handle(running, [raw(SITE, T0, produced_at=polled(T0))])
 
     clock.now += 6 * 3600 + 5  # the default PAGEWIRE_STALE_AFTER is 6h
     running.staleness.check(0)
@@ -144,7 +140,7 @@ def test_a_silent_site_goes_stale_on_the_timer_and_recovers_on_its_next_page() -
     assert running.tick_outputs.take() == []  # reported once, not at every check
 
     back = handle(
-        running, [raw(SITE, T0 + timedelta(hours=7), offset=1, produced_at=live(T0 + timedelta(hours=7)))]
+        running, [raw(SITE, T0 + timedelta(hours=7), offset=1, produced_at=polled(T0 + timedelta(hours=7)))]
     )
 
     assert topics(back) == ["ticker.staleness"] * 5 + ["alerts"] * 5 + ["snapshots.parsed"]
@@ -164,8 +160,8 @@ def test_a_replay_that_ended_never_turns_its_pairs_stale_until_a_live_page_arriv
     assert running.tables.site(SITE) == SiteEntry(0, tuple(sorted(PAIRS)), (6, 6, 6), replayed=True)
 
     # the site is then polled live: its clock runs from that page on, and a silence is noticed again
-    polled = datetime(2026, 1, 5, 6, 0, tzinfo=UTC)  # live then: produced 2s after its fetch
-    handle(running, [raw(SITE, polled, offset=3, produced_at=live(polled))])
+    fetched = datetime(2026, 1, 5, 6, 0, tzinfo=UTC)  # live then: produced 2s after its fetch
+    handle(running, [raw(SITE, fetched, offset=3, produced_at=polled(fetched))])
     assert running.tables.site(SITE) == SiteEntry(0, tuple(sorted(PAIRS)), (6, 6, 6, 6), replayed=False)
     clock.now += 6 * 3600 + 1
     running.staleness.check(0)
@@ -177,8 +173,8 @@ def test_a_replay_that_ended_never_turns_its_pairs_stale_until_a_live_page_arriv
 def test_an_old_file_replayed_beside_live_polling_leaves_the_live_clock_running() -> None:
     clock = Monotonic()
     running = stages(monotonic=clock)
-    polled = datetime(2026, 1, 5, 6, 0, tzinfo=UTC)  # live then: produced 2s after its fetch
-    handle(running, [raw(SITE, polled, produced_at=live(polled)), raw(SITE, T0, offset=1)])
+    fetched = datetime(2026, 1, 5, 6, 0, tzinfo=UTC)  # live then: produced 2s after its fetch
+    handle(running, [raw(SITE, fetched, produced_at=polled(fetched)), raw(SITE, T0, offset=1)])
 
     assert running.tables.site(SITE) == SiteEntry(0, tuple(sorted(PAIRS)), (6, 6), replayed=False)
     clock.now += 6 * 3600 + 1
@@ -215,3 +211,19 @@ def test_bad_input_is_dead_lettered_with_where_it_came_from_and_the_stage_goes_o
     assert letters[0]["original"] == base64.b64encode(b"not json").decode()
     assert letters[1]["snapshot_id"] == SEED_ID
     assert topics(outputs).count("ticker.rows") == 5  # the good snapshot after them is processed in full
+
+
+def test_a_revoked_partition_takes_its_sites_stale_pairs_series_along() -> None:
+    clock = Monotonic()
+    running = stages(monotonic=clock)
+    handle(running, [raw("owned.example", T0, produced_at=polled(T0))])
+    clock.now += 6 * 3600 + 5
+    running.staleness.check(0)
+    assert topics(running.tick_outputs.take()) == ["ticker.staleness"] * 5 + ["alerts"] * 5
+    assert REGISTRY.get_sample_value("pagewire_stale_pairs", {"site": "owned.example"}) == 5
+
+    running.revoke([0])  # the partition moved to another worker: it reports the site from now on
+
+    assert REGISTRY.get_sample_value("pagewire_stale_pairs", {"site": "owned.example"}) is None
+    running.staleness.check(1)  # partitions it still owns are checked as before
+    assert running.tick_outputs.take() == []
