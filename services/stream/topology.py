@@ -110,7 +110,7 @@ def build_topology(settings: Settings, **app_overrides: Any) -> Topology:
     async def check_topics() -> None:
         # the consumer subscribes to the source by name, and sees a topic made after its start only at its
         # next metadata refresh (make_app: consumer_metadata_max_age_ms); not ready until it has
-        await topics.check(readiness, seen=app.consumer.topic_partitions(source) is not None)
+        await topics.check(readiness, seen=consumer_knows(app, source))
 
     async def consuming() -> None:
         # Faust starts app tasks once table recovery is over and the streams resume
@@ -177,6 +177,17 @@ class TopicsCheck:
             if self._missing:
                 log.info("topics present", extra={"topics": len(self._names)})
         self._missing = missing
+
+
+def consumer_knows(app: faust.App, topic: str) -> bool:
+    """Whether the worker's Kafka consumer has `topic` in its cluster metadata (and so will consume it).
+
+    Asked of the client's own metadata: Faust's `topic_partitions` reads the group coordinator's snapshot,
+    which only the group's leader keeps, so in a group of several workers the others never saw the topic.
+    """
+    thread = cast(Any, app.consumer)._thread  # Faust internal, see test_faust_internals
+    consumer = thread._consumer
+    return consumer is not None and bool(consumer._client.cluster.partitions_for_topic(topic))
 
 
 def faust_tables(app: faust.App, partitions: int, changelog: DeferredChangelog) -> Tables:

@@ -67,6 +67,11 @@ def test_the_stores_apply_a_changelog_batch_reading_only_what_a_held_record_carr
 def test_the_assignor_and_worker_attributes() -> None:
     # services/stream/changelog.py and topology.py: the partitions this worker owns
     assert parameters(PartitionAssignor.assigned_actives) == ["self"]
+    # topology.py consumer_knows: the aiokafka consumer behind Faust's consumer thread
+    assert "_consumer" in inspect.getsource(faust_aiokafka.AIOKafkaConsumerThread.__init__) or hasattr(
+        faust_aiokafka.AIOKafkaConsumerThread, "_consumer"
+    )
+    assert "_thread" in inspect.getsource(faust_aiokafka.Consumer)
     # topology.py and lag.py: the standby partitions and how far their copies have read
     assert parameters(PartitionAssignor.assigned_standbys) == ["self"]
     assert isinstance(TableManager.recovery, property)

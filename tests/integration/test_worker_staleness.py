@@ -8,11 +8,11 @@ import pytest
 
 from services.common.catalog import Catalog, load_catalog
 from services.common.settings import Settings
-from tests.conftest import SEED
 from tests.support.worker import (
     Output,
     Worker,
     of_site,
+    one_pair_page,
     polled,
     private_topics,
     read_outputs,
@@ -23,13 +23,6 @@ from tests.support.worker import (
 )
 
 TOPICS = ["snapshots.parsed", "ticker.staleness", "alerts"]
-
-
-def one_pair_page(kgs: str = "0.01144 0%") -> bytes:
-    """The seed with KGS/USD the only pair in its marquee, so one silence is one stale event."""
-    lines = SEED.read_bytes().splitlines(keepends=True)
-    page = b"".join(line for line in lines if b"/USD" not in line or b"KGS/USD" in line)
-    return page.replace(b"KGS/USD = 0.01144 0%", f"KGS/USD = {kgs}".encode())
 
 
 @pytest.fixture(scope="module")

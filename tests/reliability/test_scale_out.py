@@ -1,7 +1,8 @@
 """Scale out for real: the crash suite's 2,000-snapshot replay through 3 workers, 2 storage sinks and 2 alert
 sinks on a 3-node Kafka cluster while, in a seeded order, a worker is added, a worker is SIGKILLed for good,
-an alert sink is SIGKILLed and restarted, and the node leading the controller quorum is SIGKILLed and
-restarted. The outcome equals the clean single-worker, one-broker run's by identity per topic."""
+an alert sink and a storage sink are SIGKILLed and restarted, and the node leading the controller quorum
+is SIGKILLed and restarted. The outcome equals the clean single-worker, one-broker run's by identity per
+topic."""
 
 # The cluster is a private one (services/localkafka under a temporary PAGEWIRE_HOME, on free ports, running
 # the jars the shared broker's home already downloaded): the shared broker at localhost:9092 is never touched.
@@ -25,10 +26,11 @@ from tests.support.pipeline import Pipeline
 from tests.support.replay import Replay
 
 INSTANCES = {"worker": 3, "storage": 2, "alerts": 2}
-ADD_WORKER, KILL_WORKER, KILL_SINK, KILL_BROKER = (
+ADD_WORKER, KILL_WORKER, KILL_SINK, KILL_STORAGE, KILL_BROKER = (
     "a worker added",
     "a worker SIGKILLed for good",
     "an alert sink SIGKILLed and restarted",
+    "a storage sink SIGKILLed and restarted",
     "the quorum leader SIGKILLed and restarted",
 )
 BROKER_DOWN_SECONDS = 8.0
@@ -75,13 +77,14 @@ async def cluster(kafka: Settings, tmp_path_factory: pytest.TempPathFactory) -> 
 
 
 def fault_plan(seed: int, snapshots: int) -> list[FaultPoint]:
-    """The four faults in a seeded order, at seeded places (in snapshots the workers summarised) spread
-    over the replay's middle: a fault each fifth, with the next one's rebalance or election after it."""
+    """The five faults in a seeded order, at seeded places (in snapshots the workers summarised) spread
+    over the replay: one in each sixth after the first, each one's rebalance or election done before the
+    next."""
     rng = random.Random(seed)
-    faults = [ADD_WORKER, KILL_WORKER, KILL_SINK, KILL_BROKER]
+    faults = [ADD_WORKER, KILL_WORKER, KILL_SINK, KILL_STORAGE, KILL_BROKER]
     rng.shuffle(faults)
-    fifth = snapshots // 5
-    places = [rng.randrange(fifth * (n + 1) - fifth // 3, fifth * (n + 1) + fifth // 3) for n in range(4)]
+    sixth = snapshots // 6
+    places = [rng.randrange(sixth * (n + 1) - sixth // 3, sixth * (n + 1) + sixth // 3) for n in range(5)]
     return [
         FaultPoint(place, fault, round(rng.uniform(0, 0.5), 3))
         for place, fault in zip(places, faults, strict=True)
@@ -110,6 +113,7 @@ class Faults:
             ADD_WORKER: self.add_worker,
             KILL_WORKER: self.kill_worker,
             KILL_SINK: self.kill_sink,
+            KILL_STORAGE: self.kill_storage,
             KILL_BROKER: self.kill_broker,
         }
 
@@ -128,7 +132,13 @@ class Faults:
         self.done.append(f"{victim} (partitions {partitions}) SIGKILLed for good")
 
     async def kill_sink(self, run: Pipeline) -> None:
-        victim = self.rng.choice(sorted(name for name in run.processes() if name.startswith("alert sink")))
+        await self._kill_one_of(run, "alert sink")
+
+    async def kill_storage(self, run: Pipeline) -> None:
+        await self._kill_one_of(run, "storage sink")
+
+    async def _kill_one_of(self, run: Pipeline, kind: str) -> None:
+        victim = self.rng.choice(sorted(name for name in run.processes() if name.startswith(kind)))
         await run.processes()[victim].kill()
         await run.processes()[victim].start()
         self.done.append(f"{victim} SIGKILLed and restarted")

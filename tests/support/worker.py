@@ -32,6 +32,13 @@ def snapshot(
     )
 
 
+def one_pair_page(kgs: str = "0.01144 0%") -> bytes:
+    """The seed with KGS/USD the only pair in its marquee, so one silence is one stale event."""
+    lines = SEED.read_bytes().splitlines(keepends=True)
+    page = b"".join(line for line in lines if b"/USD" not in line or b"KGS/USD" in line)
+    return page.replace(b"KGS/USD = 0.01144 0%", f"KGS/USD = {kgs}".encode())
+
+
 def sample(site: str, name: str) -> Snapshot:
     """A bundled sample (samples/replay/20250219T090000Z.txt...), fetched at the time its name says."""
     path = REPO / "samples" / name
