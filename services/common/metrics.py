@@ -182,6 +182,11 @@ STANDBY_LAG = Gauge(
     "Changelog records written but not yet read into this worker's standby copies (all partitions).",
     registry=REGISTRY,
 )
+RECOVERING = Gauge(
+    "pagewire_worker_recovering",
+    "1 from a partition assignment until this worker's tables are recovered (it processes nothing then).",
+    registry=REGISTRY,
+)
 REBALANCES = Counter(
     "pagewire_worker_rebalances_total",
     "Partition assignments this worker received (one per rebalance of its group).",

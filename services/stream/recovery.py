@@ -3,7 +3,7 @@
 import logging
 import time
 
-from services.common.metrics import RECOVERY_RECORDS, RECOVERY_SECONDS, STATE_STARTS
+from services.common.metrics import RECOVERING, RECOVERY_RECORDS, RECOVERY_SECONDS, STATE_STARTS
 from services.stream.changelog import DeferredChangelog
 from services.stream.local_state import LocalState
 
@@ -26,11 +26,13 @@ class RecoveryReport:
         STATE_STARTS.labels(how=local.how).inc()
 
     def assigned(self) -> None:
+        RECOVERING.set(1)
         if self._started is None:
             self._started = time.monotonic()
             self._records_before = self._changelog.records_read
 
     def recovered(self, partitions: list[int]) -> None:
+        RECOVERING.set(0)
         if self._started is None:
             return
         seconds = time.monotonic() - self._started
