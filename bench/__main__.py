@@ -20,10 +20,11 @@ from bench.parser import run_parser
 from bench.recovery import run_recovery
 from bench.report import RESULTS, machine, print_table, settings_that_matter, verdicts
 from bench.saturation import run_saturation
+from bench.scale import WORKERS, run_scale
 from bench.sink import PostgresDatabase, run_sink, sqlite_url
 from services.common.settings import Settings
 
-PARTS = ("parser", "baseline", "worker", "recovery", "sink")
+PARTS = ("parser", "baseline", "worker", "recovery", "sink", "scale")
 LOADS = (25, 50, 75)  # per cent of the worker's measured maximum
 
 
@@ -37,6 +38,7 @@ FULL = {
     "sink_snapshots": 8_000,
     "recovery_backlog": 8_000,
     "parser_seconds": 3.0,
+    "scale_backlog": 12_000,
 }
 QUICK = {
     "baseline_messages": 3_000,
@@ -47,6 +49,7 @@ QUICK = {
     "sink_snapshots": 1_500,
     "recovery_backlog": 1_500,
     "parser_seconds": 0.5,
+    "scale_backlog": 2_000,
 }
 
 
@@ -113,6 +116,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             results["recovery"] = await run_recovery(part, corpus, backlog, sizes["worker_deadline_s"])
     if "sink" in args.parts:
         results["sink"] = await _sink(corpus, int(sizes["sink_snapshots"]))
+    if "scale" in args.parts:
+        _say(f"scale: {', '.join(map(str, WORKERS))} workers drain a backlog; a takeover of one of 2")
+        results["scale"] = await run_scale(corpus, int(sizes["scale_backlog"]), sizes["worker_deadline_s"])
     results["targets"] = verdicts(results)
     results["ratios"] = {"worker_vs_baseline": results["targets"]["worker_vs_baseline"]["measured"]}
     results["seconds"] = round(time.perf_counter() - started, 1)

@@ -215,6 +215,22 @@ def print_table(results: dict[str, Any]) -> None:
                 f"worker: {produced['records_per_snapshot']} records produced per snapshot "
                 f"({outputs} outputs, {changelog} changelog) over {produced['snapshots']:,} snapshots"
             )
+    scale = results.get("scale")
+    if scale:
+        for size, measured in scale["workers"].items():
+            console.print(
+                f"scale: {size} worker(s) {measured['rate_per_s']:,.0f} snapshots/s "
+                f"({measured['vs_one_worker']}x one), {measured['cpu_ms_per_snapshot']} ms CPU per snapshot, "
+                f"{measured['group_cpu_percent']}% CPU"
+            )
+        taken = scale.get("takeover")
+        if taken:
+            console.print(
+                f"scale: takeover of {len(taken['victim_partitions'])} partitions after a SIGKILL: probe "
+                f"processed {taken['kill_to_probe_processed_s']}s after the kill (session timeout "
+                f"{taken['session_timeout_s']}s); the survivor's recovery {taken['survivor_recovery_s']}s, "
+                f"{taken['survivor_changelog_records']} changelog records"
+            )
     for name, sink in (results.get("sink") or {}).items():
         if "skipped" in sink:
             console.print(f"storage sink {name} skipped: {sink['skipped']}")
