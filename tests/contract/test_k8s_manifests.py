@@ -27,7 +27,9 @@ def _of_kind(kind: str) -> dict[str, dict[str, Any]]:
 
 
 def _deployment(component: str) -> dict[str, Any]:
-    return _of_kind("Deployment")[f"pagewire-{component}"]
+    """The workload of a component: a Deployment, or the worker's StatefulSet."""
+    kind = "StatefulSet" if component == "worker" else "Deployment"
+    return _of_kind(kind)[f"pagewire-{component}"]
 
 
 def _container(component: str) -> dict[str, Any]:
@@ -47,7 +49,10 @@ def test_there_is_a_namespace_config_secrets_and_a_deployment_per_service() -> N
     assert set(_of_kind("Namespace")) == {"pagewire"}
     assert set(_of_kind("ConfigMap")) == {"pagewire", "pagewire-alert-destinations"}
     assert set(_of_kind("Secret")) == {"pagewire-database", "pagewire-webhooks"}
-    assert set(_of_kind("Deployment")) == {f"pagewire-{component}" for component in PORTS}
+    assert set(_of_kind("Deployment")) == {
+        f"pagewire-{component}" for component in PORTS if component != "worker"
+    }
+    assert set(_of_kind("StatefulSet")) == {"pagewire-worker"}
     for document in _documents():
         if document["kind"] != "Namespace":
             assert document["metadata"]["namespace"] == "pagewire"
@@ -93,6 +98,24 @@ def test_workers_never_outnumber_the_partitions_of_snapshots_raw() -> None:
     replicas = _deployment("worker")["spec"]["replicas"]
     assert 1 <= replicas <= partitions
     assert f"at most {partitions}" in (K8S / "worker.yaml").read_text()
+
+
+def test_each_worker_keeps_its_tables_on_a_volume_of_its_own_and_leaves_one_at_a_time() -> None:
+    worker = _deployment("worker")["spec"]
+    (claim,) = worker["volumeClaimTemplates"]
+    mounts = {mount["name"]: mount["mountPath"] for mount in _container("worker")["volumeMounts"]}
+    state_dir = Path(_of_kind("ConfigMap")["pagewire"]["data"]["PAGEWIRE_STATE_DIR"])
+    assert state_dir.is_relative_to(mounts[claim["metadata"]["name"]])
+    assert claim["spec"]["accessModes"] == ["ReadWriteOnce"]
+    assert claim["metadata"]["name"] not in {
+        volume["name"] for volume in worker["template"]["spec"]["volumes"]
+    }
+    service = _of_kind("Service")[worker["serviceName"]]
+    assert service["spec"]["clusterIP"] == "None"
+    assert service["spec"]["selector"] == worker["selector"]["matchLabels"]
+    budget = _of_kind("PodDisruptionBudget")["pagewire-worker"]["spec"]
+    assert (budget["maxUnavailable"], budget["selector"]) == (1, worker["selector"])
+    assert worker["replicas"] >= 2  # a disruption leaves a worker to take the partitions over
 
 
 def test_one_producer_polls_and_its_rollout_never_runs_two() -> None:
