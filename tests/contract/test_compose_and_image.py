@@ -27,6 +27,9 @@ def _services() -> dict[str, Any]:
     return services
 
 
+KAFKA_NODES = ("kafka-1", "kafka-2", "kafka-3")
+
+
 def _kafka_version() -> str:
     pom = (DEPLOY / "kafka" / "pom.xml").read_text()
     match = re.search(r"<kafka.version>(.+?)</kafka.version>", pom)
@@ -36,7 +39,7 @@ def _kafka_version() -> str:
 
 def test_the_stack_has_every_part() -> None:
     assert set(_services()) == {
-        "kafka",
+        *KAFKA_NODES,
         "postgres",
         "topics",
         "producer",
@@ -48,16 +51,36 @@ def test_the_stack_has_every_part() -> None:
     }
 
 
-def test_kafka_is_the_official_image_in_kraft_mode_at_the_pinned_version() -> None:
-    kafka = _services()["kafka"]
-    assert kafka["image"] == f"apache/kafka:{_kafka_version()}"
-    env = kafka["environment"]
-    assert env["KAFKA_PROCESS_ROLES"] == "broker,controller"
-    assert env["KAFKA_CONTROLLER_QUORUM_VOTERS"] == "1@kafka:9093"
-    assert not [name for name in env if "ZOOKEEPER" in name]
-    # pagewire services reach it on the in-network listener it advertises
-    advertised = env["KAFKA_ADVERTISED_LISTENERS"].split(",")
-    assert f"PLAINTEXT://{_services()['producer']['environment']['PAGEWIRE_KAFKA_BOOTSTRAP']}" in advertised
+def test_kafka_is_a_kraft_cluster_of_three_official_images_at_the_pinned_version() -> None:
+    bootstrap = _services()["producer"]["environment"]["PAGEWIRE_KAFKA_BOOTSTRAP"].split(",")
+    host_ports = []
+    for number, name in enumerate(KAFKA_NODES, start=1):
+        kafka = _services()[name]
+        assert kafka["image"] == f"apache/kafka:{_kafka_version()}"
+        env = kafka["environment"]
+        assert (env["KAFKA_PROCESS_ROLES"], env["KAFKA_NODE_ID"]) == ("broker,controller", number)
+        assert env["KAFKA_CONTROLLER_QUORUM_VOTERS"] == "1@kafka-1:9093,2@kafka-2:9093,3@kafka-3:9093"
+        assert not [variable for variable in env if "ZOOKEEPER" in variable]
+        # pagewire services reach each node on the in-network listener it advertises
+        advertised = env["KAFKA_ADVERTISED_LISTENERS"].split(",")
+        assert f"PLAINTEXT://{bootstrap[number - 1]}" in advertised
+        host_ports += kafka["ports"]
+        assert kafka["volumes"] == [f"{name}-data:/var/lib/kafka/data"]
+    assert host_ports == ["9092:9092", "9094:9094", "9096:9096"]
+    env = _services()["kafka-1"]["environment"]
+    # one node may be down: 3 replicas, 2 in sync, for Kafka's own topics and Faust's changelogs too
+    assert (env["KAFKA_DEFAULT_REPLICATION_FACTOR"], env["KAFKA_MIN_INSYNC_REPLICAS"]) == (3, 2)
+    assert (env["KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR"], env["KAFKA_TRANSACTION_STATE_LOG_MIN_ISR"]) == (
+        3,
+        2,
+    )
+
+
+def test_workers_scale_without_sharing_state() -> None:
+    worker = _services()["worker"]
+    assert "volumes" not in worker  # each replica's RocksDB lives in its own container
+    assert worker["environment"]["PAGEWIRE_STATE_DIR"].startswith("/var/lib/pagewire")
+    assert "container_name" not in worker and "ports" not in worker  # `--scale worker=3` needs both
 
 
 @pytest.mark.parametrize("name", PAGEWIRE_SERVICES)
@@ -68,7 +91,7 @@ def test_pagewire_services_build_the_one_image_and_run_a_pagewire_command(name: 
     assert (REPO / build["context"] / build["dockerfile"]).resolve() == DOCKERFILE
     assert service["image"] == "pagewire:local"
     assert service["command"][0] in PAGEWIRE_COMMANDS
-    assert service["environment"]["PAGEWIRE_KAFKA_BOOTSTRAP"] == "kafka:19092"
+    assert service["environment"]["PAGEWIRE_KAFKA_BOOTSTRAP"] == "kafka-1:19092,kafka-2:19092,kafka-3:19092"
 
 
 @pytest.mark.parametrize("name", PORTS)
@@ -80,7 +103,7 @@ def test_long_running_services_wait_for_topics_and_probe_their_own_readyz(name: 
 
 def test_topic_creation_runs_once_after_kafka_is_healthy() -> None:
     topics = _services()["topics"]
-    assert topics["depends_on"] == {"kafka": {"condition": "service_healthy"}}
+    assert topics["depends_on"] == {name: {"condition": "service_healthy"} for name in KAFKA_NODES}
     assert (topics["restart"], topics["command"]) == ("no", ["topics", "create"])
 
 
