@@ -223,11 +223,10 @@ def print_table(results: dict[str, Any]) -> None:
                 f"({measured['vs_one_worker']}x one), {measured['cpu_ms_per_snapshot']} ms CPU per snapshot, "
                 f"{measured['group_cpu_percent']}% CPU"
             )
-        taken = scale.get("takeover")
-        if taken:
+        for name, taken in scale.get("takeover", {}).items():
             console.print(
-                f"scale: takeover of {len(taken['victim_partitions'])} partitions after a SIGKILL: probe "
-                f"processed {taken['kill_to_probe_processed_s']}s after the kill (session timeout "
+                f"scale: takeover ({name}) of {len(taken['victim_partitions'])} partitions after a SIGKILL: "
+                f"probe processed {taken['kill_to_probe_processed_s']}s after the kill (session timeout "
                 f"{taken['session_timeout_s']}s); the survivor's recovery {taken['survivor_recovery_s']}s, "
                 f"{taken['survivor_changelog_records']} changelog records"
             )

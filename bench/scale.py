@@ -5,11 +5,15 @@ the 6 partitions of snapshots.raw owned between them), then a backlog of seed-li
 is preloaded and drained. The rate is the slope of snapshots.parsed over the steady window, as in the
 single-worker part (bench/saturation.py); CPU is summed over the group's processes.
 
+Workers keep their tables in RocksDB, as in production. 2 workers run twice: with a standby copy of each
+partition's tables (PAGEWIRE_WORKER_STANDBYS=1, the default) and without (0), which shows what standbys
+cost while draining and save in a takeover.
+
 The takeover: once 2 workers drained their backlog, one is SIGKILLed. Kafka gives up on it after the
 session timeout (set here to TAKEOVER_SESSION_S), the survivor is assigned its partitions, recovers their
-tables (from its standby copy, PAGEWIRE_WORKER_STANDBYS=1, and the changelog's tail) and processes a probe
-snapshot sent to a partition the victim owned. Reported: kill to probe processed, and the survivor's own
-recovery seconds and changelog records for that rebalance (its `state recovered` log line).
+tables (from its standby copy and the changelog's tail, or the whole changelog without one) and processes
+a probe snapshot sent to a partition the victim owned. Reported: kill to probe processed, and the
+survivor's own recovery seconds and changelog records for that rebalance (its `state recovered` line).
 """
 
 import asyncio
@@ -29,13 +33,15 @@ from bench.saturation import records, window
 from bench.worker_proc import Process
 
 WORKERS = (1, 2, 3)
+#: (workers, standbys) of each run; the 2-worker runs end with a takeover
+RUNS = ((1, 1), (2, 1), (2, 0), (3, 1))
 TAKEOVER_SESSION_S = 10
 SAMPLE = 0.25
 
 
 @asynccontextmanager
-async def group(part: Part, size: int) -> AsyncIterator[list[Process]]:
-    """`size` workers of one group, each with its own state folder, started together and all ready."""
+async def group(part: Part, size: int, standbys: int) -> AsyncIterator[list[Process]]:
+    """`size` workers of one group on RocksDB, each with its own state folder, started together, all ready."""
     async with AsyncExitStack() as stack:
         workers = []
         for _ in range(size):
@@ -148,12 +154,16 @@ def partition_of(key: bytes) -> int:
 
 
 async def run_scale(corpus: Corpus, count: int, deadline: float) -> dict[str, Any]:
-    results: dict[str, Any] = {"backlog": count, "workers": {}}
-    for size in WORKERS:
-        async with fresh_part(f"scale-{size}") as part, group(part, size) as workers:
-            results["workers"][str(size)] = await drain(part, workers, corpus, count, deadline)
+    results: dict[str, Any] = {"backlog": count, "store": "rocksdb", "workers": {}, "takeover": {}}
+    for size, standbys in RUNS:
+        name = str(size) if standbys else f"{size}, no standbys"
+        async with fresh_part(f"scale-{size}-{standbys}") as part, group(part, size, standbys) as workers:
+            results["workers"][name] = {
+                "standbys": standbys,
+                **await drain(part, workers, corpus, count, deadline),
+            }
             if size == 2:
-                results["takeover"] = await takeover(part, workers, corpus, count)
+                results["takeover"][f"standbys {standbys}"] = await takeover(part, workers, corpus, count)
     one = results["workers"]["1"]["rate_per_s"]
     for measured in results["workers"].values():
         measured["vs_one_worker"] = round(measured["rate_per_s"] / one, 2)
