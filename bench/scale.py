@@ -46,12 +46,14 @@ async def group(part: Part, size: int, standbys: int) -> AsyncIterator[list[Proc
         workers = []
         for _ in range(size):
             state = stack.enter_context(tempfile.TemporaryDirectory(prefix="pwbench-state-"))
-            env = {**part.env, "PAGEWIRE_STATE_DIR": state, "BROKER_SESSION_TIMEOUT": str(TAKEOVER_SESSION_S)}
-            workers.append(
-                Process(
-                    ["worker"], {"PAGEWIRE_WORKER_STORE": "memory", **env}, "PAGEWIRE_OBSERVE_WORKER_PORT"
-                )
-            )
+            env = {
+                **part.env,
+                "PAGEWIRE_WORKER_STORE": "rocksdb",
+                "PAGEWIRE_WORKER_STANDBYS": str(standbys),
+                "PAGEWIRE_STATE_DIR": state,
+                "BROKER_SESSION_TIMEOUT": str(TAKEOVER_SESSION_S),
+            }
+            workers.append(Process(["worker"], env, "PAGEWIRE_OBSERVE_WORKER_PORT"))
         await asyncio.gather(*(worker.start() for worker in workers))
         try:
             await settled(workers)
