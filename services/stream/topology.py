@@ -170,13 +170,15 @@ class TopicsCheck:
             readiness.set("topics", False, f"missing {shown}: run `pagewire topics create`")
             if missing != self._missing:
                 log.error("topics missing: run `pagewire topics create`", extra={"missing": missing})
+            self._missing = missing
         elif not seen:
+            # made, not yet consumed: "present" is logged once the consumer has them too
             readiness.set("topics", False, f"{self._names[0]} made, not yet seen by the consumer")
         else:
             readiness.set("topics")
             if self._missing:
                 log.info("topics present", extra={"topics": len(self._names)})
-        self._missing = missing
+            self._missing = []
 
 
 def consumer_knows(app: faust.App, topic: str) -> bool:

@@ -65,6 +65,8 @@ class Pipeline:
     # more instances in the same groups, by name ("worker 2", "storage sink (postgresql) 2", "alert sink 2")
     extra: dict[str, PagewireProcess] = field(default_factory=dict)
     folder: Path | None = None
+    # how many workers were ever made, so a new one never takes a killed one's name or state folder
+    workers_made: int = 1
 
     @property
     def settings(self) -> Settings:
@@ -85,7 +87,8 @@ class Pipeline:
     def new_worker(self) -> tuple[str, Worker]:
         """Another worker of the group (not started), with a state folder of its own."""
         assert self.folder is not None
-        number = 1 + len([name for name in self.processes() if name.startswith("worker")])
+        self.workers_made += 1
+        number = self.workers_made
         name = f"worker {number}"
         worker = Worker(
             {**self.env, "PAGEWIRE_STATE_DIR": str(self.folder / f"state-{number}")},
