@@ -73,6 +73,8 @@ async def kafka(settings: Settings, catalog: Catalog) -> AsyncIterator[Settings]
         )
     await ensure_topics(settings.kafka, catalog)
     yield settings
+    if os.environ.get("PAGEWIRE_TESTS_KEEP_TOPICS"):
+        return  # left on the broker to inspect a failure (the prefix is printed by the run's fixtures)
     names = [catalog.prefix + spec.name for spec in catalog.topics]
     await delete_topics(settings.kafka, names)
     await _delete_prefixed(settings, catalog.prefix)
