@@ -1,5 +1,6 @@
 """The `pagewire` command: one group, one module per command family."""
 
+import importlib
 import os
 import sys
 from pathlib import Path
@@ -8,27 +9,45 @@ from typing import NoReturn
 import click
 from click.utils import PacifyFlushWrapper
 
-from services.cli import (
-    alerts_cmd,
-    bench_cmd,
-    config_cmd,
-    demo_cmd,
-    kafka_cmd,
-    parse_cmd,
-    produce_cmd,
-    query_cmd,
-    schemas_cmd,
-    sink_cmd,
-    topics_cmd,
-    worker_cmd,
-)
 from services.cli.failures import CONFIG_EXIT
 from services.common.paths import use_schemas_dir
 from services.common.settings import Settings, package_version
 from services.domain.errors import PagewireError
 
+#: each command's module (services/cli/<module>.py, its `command`), imported only when that command runs or
+#: `--help` lists them all: `pagewire --version` or `pagewire query` does not load Faust, Kafka clients and
+#: the demo's web server first (that took over a second before every command)
+COMMANDS = {
+    "kafka": "kafka_cmd",
+    "topics": "topics_cmd",
+    "config": "config_cmd",
+    "demo": "demo_cmd",
+    "produce": "produce_cmd",
+    "alerts": "alerts_cmd",
+    "sink": "sink_cmd",
+    "query": "query_cmd",
+    "schemas": "schemas_cmd",
+    "parse": "parse_cmd",
+    "worker": "worker_cmd",
+    "bench": "bench_cmd",
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+class LazyGroup(click.Group):
+    """A click group whose subcommands are imported when used (click's documented lazy-loading pattern)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module = COMMANDS.get(cmd_name)
+        if module is None:
+            return None
+        command: click.Command = importlib.import_module(f"services.cli.{module}").command
+        return command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(
     package_version(), "--version", "-V", prog_name="pagewire", message="%(prog)s %(version)s"
 )
@@ -49,23 +68,6 @@ def cli(ctx: click.Context, config_file: Path | None) -> None:
         failed.exit_code = CONFIG_EXIT
         raise failed from exc
     use_schemas_dir(ctx.obj.contracts.schemas_dir)
-
-
-for module in (
-    kafka_cmd,
-    topics_cmd,
-    config_cmd,
-    demo_cmd,
-    produce_cmd,
-    alerts_cmd,
-    sink_cmd,
-    query_cmd,
-    schemas_cmd,
-    parse_cmd,
-    worker_cmd,
-    bench_cmd,
-):
-    cli.add_command(module.command)
 
 
 def main() -> None:

@@ -1,5 +1,8 @@
-"""The `pagewire` command itself: its version, and a package that installs without deprecation warnings."""
+"""The `pagewire` command itself: its version, its commands loaded when used, and a package that installs
+without deprecation warnings."""
 
+import subprocess
+import sys
 import tomllib
 
 from click.testing import CliRunner
@@ -14,6 +17,34 @@ def test_version_prints_the_installed_package_version() -> None:
         result = CliRunner().invoke(cli, [flag])
         assert (result.exit_code, result.output) == (0, f"pagewire {package_version()}\n")
     assert package_version() == "0.1.0"
+
+
+HEAVY = ("faust", "aiokafka", "aiohttp")  # the worker's stream engine, the Kafka client, the demo's server
+
+LOADED = """
+import sys
+from click.testing import CliRunner
+from services.cli import cli
+result = CliRunner().invoke(cli, sys.argv[1:])
+assert result.exit_code == 0, result.output
+print(" ".join(name for name in {heavy!r} if name in sys.modules))
+"""
+
+
+def loaded_by(*args: str) -> list[str]:
+    """The heavy libraries a fresh `pagewire ARGS` process has imported once the command is done."""
+    script = LOADED.format(heavy=HEAVY)
+    done = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True, cwd=REPO)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.split()
+
+
+def test_a_command_loads_only_what_it_uses() -> None:
+    # every command's module used to be imported first: over a second before `pagewire --version` printed
+    assert loaded_by("--version") == []
+    assert loaded_by("query", "rates", "--help") == []
+    assert loaded_by("worker", "--help") == ["faust", "aiokafka", "aiohttp"]
+    assert set(loaded_by("--help")) == set(HEAVY)  # the listing shows every command's help line
 
 
 def test_the_license_is_an_spdx_expression_as_setuptools_asks() -> None:
