@@ -77,7 +77,13 @@ async def test_every_start_says_how_it_found_its_tables_and_how_much_of_the_chan
     kafka: Settings, test_env: dict[str, str], tmp_path: Path
 ) -> None:
     own = await own_topics(kafka, "recovery")
-    env = {**test_env, **own.env, "PAGEWIRE_STATE_DIR": str(tmp_path / "state")}
+    # the killed worker's successor joins once the broker gives up on it: 6 s (the broker's least), not 30
+    env = {
+        **test_env,
+        **own.env,
+        "PAGEWIRE_STATE_DIR": str(tmp_path / "state"),
+        "PAGEWIRE_WORKER_SESSION_TIMEOUT": "6",
+    }
     site = "recovery.example"
     rocks = Worker({**env, "PAGEWIRE_WORKER_STORE": "rocksdb"}, tmp_path / "rocksdb.log")
 
