@@ -5,9 +5,10 @@ import subprocess
 import sys
 import tomllib
 
+import click
 from click.testing import CliRunner
 
-from services.cli import cli
+from services.cli import COMMANDS, cli
 from services.common.settings import package_version
 from tests.conftest import REPO
 
@@ -45,6 +46,15 @@ def test_a_command_loads_only_what_it_uses() -> None:
     assert loaded_by("query", "rates", "--help") == []
     assert loaded_by("worker", "--help") == ["faust", "aiokafka", "aiohttp"]
     assert set(loaded_by("--help")) == set(HEAVY)  # the listing shows every command's help line
+
+
+def test_each_lazy_command_is_the_one_its_module_defines() -> None:
+    # services/cli COMMANDS names each command before its module is imported: the names must agree
+    context = click.Context(cli)
+    names = {name: cli.get_command(context, name) for name in COMMANDS}
+    assert {name: command.name if command else None for name, command in names.items()} == {
+        name: name for name in COMMANDS
+    }
 
 
 def test_the_license_is_an_spdx_expression_as_setuptools_asks() -> None:
