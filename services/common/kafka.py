@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
-from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError, for_code
 
 from services.common.catalog import Catalog, TopicSpec, TopicState
 from services.common.retry import Backoff
@@ -129,11 +129,19 @@ async def ensure_topics(
         ]
         created: list[str] = []
         for topic in missing:
-            try:
-                await client.create_topics([topic])
+            # aiokafka raises nothing for a topic the broker refused: its error is in the response
+            [outcome] = (await client.create_topics([topic])).to_object()["topic_errors"]
+            error = for_code(outcome["error_code"])
+            if outcome["error_code"] == 0:
                 created.append(topic.name)
-            except TopicAlreadyExistsError:
-                existing.add(topic.name)  # a concurrent creator won the race
+            elif error is TopicAlreadyExistsError:
+                existing.add(topic.name)  # a concurrent creator won the race, or metadata lagged behind it
+            else:
+                raise BrokerError(
+                    f"could not create topic {topic.name} on {settings.bootstrap}: "
+                    f"{outcome.get('error_message') or error.__name__}"
+                )
+        await _until_listed(client, created)
         return TopicsReport(
             tuple(sorted(created)), tuple(sorted(name for name in wanted if name in existing))
         )
@@ -141,6 +149,15 @@ async def ensure_topics(
         raise BrokerError(f"could not create topics on {settings.bootstrap}: {exc}") from exc
     finally:
         await client.close()
+
+
+async def _until_listed(client: AIOKafkaAdminClient, names: list[str], timeout: float = 10.0) -> None:
+    """Wait (a bounded while) until the broker lists the topics just made: its metadata catches up with the
+    controller a moment later, and the next command (a worker, `topics check`) should find them."""
+    for _ in range(round(timeout / 0.1)):
+        if set(names) <= set(await client.list_topics()):
+            return
+        await asyncio.sleep(0.1)
 
 
 async def topic_states(settings: KafkaSettings, names: Iterable[str]) -> tuple[dict[str, TopicState], int]:

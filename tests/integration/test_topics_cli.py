@@ -124,3 +124,24 @@ def test_list_shows_each_topics_key_description_and_schema() -> None:
         "public": False,
     }
     assert len(as_json.stdout.splitlines()) == 29
+
+
+async def test_a_topic_the_broker_refuses_is_an_error_not_created(
+    kafka: Settings, test_env: dict[str, str]
+) -> None:
+    # 3 replicas asked of the one-node test broker: the controller refuses every topic, in its response
+    prefix = f"{kafka.kafka.topic_prefix}refused-{uuid.uuid4().hex[:4]}."  # removed with the session prefix
+    env = {**test_env, "PAGEWIRE_TOPIC_PREFIX": prefix, "PAGEWIRE_TOPIC_REPLICATION_FACTOR": "3"}
+    first = load_catalog(prefix).topics[0].name  # made in catalog order: the first refusal stops it
+
+    refused = await asyncio.to_thread(invoke, env, "create")
+
+    assert refused.exit_code == 1
+    assert refused.stdout == ""
+    assert refused.stderr == (
+        f"Error: could not create topic {prefix}{first} on {kafka.kafka.bootstrap}: "
+        "Unable to replicate the partition 3 time(s): The target replication factor of 3 cannot be "
+        "reached because only 1 broker(s) are registered.\n"
+    )
+    after = await asyncio.to_thread(invoke, env, "check")
+    assert after.stdout.splitlines()[-1] == "0 as the catalog says, 0 drifted, 29 missing"
