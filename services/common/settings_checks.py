@@ -136,6 +136,7 @@ CHECKS: dict[str, Check] = {
     "PAGEWIRE_STALENESS_INTERVAL": _SECONDS,
     "PAGEWIRE_ALERT_RULES": _existing_file,
     "PAGEWIRE_WORKER_CHANGELOG_BATCH": at_least(1),
+    "PAGEWIRE_WORKER_SEND_BATCH": at_least(1),
     "PAGEWIRE_WORKER_VALIDATE_OUTPUTS": lambda _: None,
     # alert sink
     "PAGEWIRE_ALERT_DESTINATIONS": _existing_file,

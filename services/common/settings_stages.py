@@ -137,6 +137,14 @@ class WorkerSettings:
             "(every commit writes what is held in any case)",
         ),
     )
+    send_batch_events: int = field(
+        default=64,
+        metadata=setting(
+            "PAGEWIRE_WORKER_SEND_BATCH",
+            "most snapshots, among those already waiting, whose outputs go to Kafka together (1: each "
+            "snapshot's alone); a snapshot that arrives alone is sent at once",
+        ),
+    )
     validate_outputs: bool = field(
         default=False,
         metadata=setting(

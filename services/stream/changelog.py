@@ -28,7 +28,7 @@ only once its changelog record is: recovered state is never ahead of what was pu
 
 import asyncio
 from collections import deque
-from collections.abc import Awaitable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, cast
@@ -107,15 +107,19 @@ class DeferredChangelog:
                 ready.append(self._held.popleft())
             await self._write(ready)
 
-    async def release_all(self) -> None:
+    async def release_all(self, send_held: Callable[[], Awaitable[None]] | None = None) -> None:
         """Wait for every held event's outputs, send their changes (one record per key), and wait until the
         changelog has them; raises if an output or a changelog record failed (so no offset is committed
-        past its event, and the events stay held)."""
+        past its event, and the events stay held). `send_held` hands over outputs an agent holds back
+        (services/stream/sending.py): awaited before waiting for an event whose outputs are not sent."""
         async with self._releasing:
             while self._held:  # the agents go on while this awaits: what they add is released too
                 index = 0
                 while index < len(self._held):
-                    await asyncio.gather(*await self._held[index].outputs)
+                    outputs = self._held[index].outputs
+                    if not outputs.done() and send_held is not None:
+                        await send_held()
+                    await asyncio.gather(*await outputs)
                     index += 1
                 await self._write([self._held.popleft() for _ in range(index)])
             if self._unacknowledged:

@@ -1,11 +1,13 @@
 """The worker's output topics: every message encoded (and schema-checked where asked) and queued; the Faust
-adapter hands the queue to Kafka (`send_queued`), a test reads it (`take`)."""
+adapter hands what it takes to Kafka (`send`, services/stream/sending.py), a test reads it (`take`)."""
 
 import time
 from collections.abc import Awaitable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
+
+from prometheus_client import Histogram
 
 from services.common import codec
 from services.common.catalog import Catalog
@@ -69,6 +71,7 @@ class Outputs:
             for replay in (False, True)
         }
         self._queued: list[Queued] = []
+        self._timed: list[tuple[Histogram, float]] = []  # (latency child, produced_at) of queued messages
         # The message builders (services/domain/messages.py) are held to the schemas by the contract tests
         # and the golden corpus; checking each message again costs a tenth of the worker's CPU, so it is a
         # setting (PAGEWIRE_WORKER_VALIDATE_OUTPUTS) for those who want it in production too.
@@ -78,11 +81,11 @@ class Outputs:
         return codec.encode(message, check=self._validate)
 
     def emit(self, name: str, key: str, message: dict[str, Any], origin: Origin | None) -> None:
-        """Encode and queue one message; `send_queued` hands it to the producer. Its latency is measured
-        from `origin` (None: an output of no snapshot, e.g. the staleness timer's)."""
+        """Encode and queue one message; `send` hands it to the producer. Its latency is measured
+        from `origin` (None: an output of no snapshot, e.g. the staleness timer's) to when it is taken."""
         self.send_raw(name, key.encode(), self.encode(message))
         if origin is not None:
-            self._latency[(name, origin.replay)].observe(max(0.0, time.time() - origin.produced_at))
+            self._timed.append((self._latency[(name, origin.replay)], origin.produced_at))
 
     def emit_many(
         self, names: Sequence[str], key: str, message: dict[str, Any], origin: Origin | None
@@ -92,20 +95,29 @@ class Outputs:
         for name in names:
             self.send_raw(name, raw_key, value)
         if origin is not None:
-            latency = max(0.0, time.time() - origin.produced_at)
-            for name in names:
-                self._latency[(name, origin.replay)].observe(latency)
+            self._timed += ((self._latency[(name, origin.replay)], origin.produced_at) for name in names)
 
     def send_raw(self, name: str, key: bytes, value: bytes) -> None:
         self._queued.append((name, key, value))
 
+    @property
+    def held(self) -> int:
+        """Messages queued and not yet taken."""
+        return len(self._queued)
+
     def take(self) -> list[Queued]:
-        """The queued messages, in order; the queue is empty afterwards."""
+        """The queued messages, in order; the queue is empty afterwards. Their end-to-end latency is
+        observed now: in the worker the moment they are handed to Kafka, after the rest of their batch."""
         queued, self._queued = self._queued, []
+        timed, self._timed = self._timed, []
+        now = time.time()
+        for histogram, produced_at in timed:
+            histogram.observe(max(0.0, now - produced_at))
         return queued
 
-    async def send_queued(self, producer: Producer) -> list[Awaitable[Any]]:
-        """Hand the queued messages to the Kafka producer, in order; their acknowledgements, not awaited.
+    async def send(self, producer: Producer, queued: Sequence[Queued]) -> list[Awaitable[Any]]:
+        """Hand `queued` (what `take` returned) to the Kafka producer, in order; their acknowledgements, not
+        awaited.
 
         The app's producer itself, not Faust topics: a Topic.send wraps every message in a FutureMessage,
         a PendingMessage and send callbacks, a tenth of the worker's time at a dozen outputs per snapshot.
@@ -117,7 +129,7 @@ class Outputs:
         the partition (the producer's murmur2 partitioner), as a Faust topic's send would.
         """
         send, topics = producer.send, self._topics  # Faust internal, see test_faust_internals
-        return [await send(topics[name], key, value, None, None, None) for name, key, value in self.take()]
+        return [await send(topics[name], key, value, None, None, None) for name, key, value in queued]
 
     def article_topics(self, labels: Labels) -> list[str]:
         """articles.country.<slug> and articles.subject.<slug> per label, or articles.unclassified."""

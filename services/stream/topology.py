@@ -19,8 +19,8 @@ from services.stream.app import make_app, run_before_flush
 from services.stream.changelog import DeferredChangelog
 from services.stream.lag import report_lag, report_standby_lag
 from services.stream.local_state import LocalState, open_local_state
-from services.stream.outputs import Outputs, Producer
 from services.stream.recovery import RecoveryReport
+from services.stream.sending import SendBatch
 from services.stream.stages import build_stages
 from services.stream.tables import Tables
 
@@ -65,9 +65,24 @@ def build_topology(settings: Settings, **app_overrides: Any) -> Topology:
         max_body_bytes=settings.producer.max_body_bytes,
         validate_outputs=settings.worker.validate_outputs,
     )
-    # Faust commits offsets right after it flushes the producer: every held table change goes out first
-    run_before_flush(app, changelog.release_all)
     snapshots, staleness, clocks = stages.snapshots, stages.staleness, stages.clocks
+    # the snapshot agent hands its outputs over a batch of waiting events at a time, the staleness agent
+    # each check's at once (services/stream/sending.py)
+    batch = SendBatch(
+        app.producer, stages.snapshot_outputs, changelog, max_events=settings.worker.send_batch_events
+    )
+    checks = SendBatch(app.producer, stages.tick_outputs, changelog, max_events=1)
+
+    async def send_held() -> None:
+        await batch.send()
+        await checks.send()
+
+    async def flush_all() -> None:
+        await changelog.release_all(send_held)
+
+    # Faust commits offsets right after it flushes the producer: every held output and table change goes
+    # out first
+    run_before_flush(app, flush_all)
     readiness = Readiness("topics", "assigned", "recovered", "consuming")
     topics = TopicsCheck(
         settings, [catalog.name(name) for name in ("snapshots.raw", *catalog.written_by("worker"))]
@@ -87,16 +102,20 @@ def build_topology(settings: Settings, **app_overrides: Any) -> Topology:
 
     @app.agent(raw_topic, name="snapshots")
     async def process_snapshots(stream: Any) -> None:
+        # Faust internal: tests/contract/test_faust_internals.py (the stream's buffer is its channel's queue)
+        waiting = stream.channel.queue
         async for event in stream.events():
-            # every table read and write of the event first, without an await in between; then the sends
+            # every table read and write of the event first, without an await in between
             snapshots.handle(event.message)
-            await send_outputs(app.producer, stages.snapshot_outputs, changelog)
+            batch.handled()
+            await batch.send_unless_more(waiting)
 
     @app.agent(tick_topic, name="staleness")
     async def check_staleness(stream: Any) -> None:
         async for event in stream.events():
             staleness.check(event.message.partition)
-            await send_outputs(app.producer, stages.tick_outputs, changelog)
+            checks.handled()
+            await checks.send_and_release()
 
     async def send_ticks() -> None:
         # Faust internal: tests/contract/test_faust_internals.py (assigned_actives)
@@ -203,18 +222,6 @@ def faust_tables(app: faust.App, partitions: int, changelog: DeferredChangelog) 
     return Tables(
         tickers=made["ticker"], articles=made["article"], alert_groups=made["alert-group"], sites=made["site"]
     )
-
-
-async def send_outputs(producer: Producer, outputs: Outputs, changelog: DeferredChangelog) -> None:
-    """Send what the event in hand produced; its table changes are written once that is acknowledged."""
-    sent = changelog.seal()  # before any await: the held changes stay in the order they were made
-    try:
-        sent.set_result(await outputs.send_queued(producer))
-    except BaseException as exc:
-        # release_all (the flush before a commit) raises this, so no offset is committed past the event
-        sent.set_exception(exc if isinstance(exc, Exception) else RuntimeError("outputs not sent"))
-        raise
-    await changelog.release_ready()
 
 
 def _partitions_of(tps: set[Any], topic: str) -> list[int]:

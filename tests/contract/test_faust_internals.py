@@ -94,3 +94,13 @@ def test_the_assignor_and_worker_attributes() -> None:
     assert {"standby_tps", "standby_offsets"} <= set(Recovery.__annotations__)
     # services/stream/runtime.py: the terminal spinner is switched off on the worker
     assert "spinner" in faust.Worker.__annotations__
+
+
+def test_a_stream_takes_its_events_from_its_channels_queue() -> None:
+    # services/stream/topology.py: the snapshot agent sends its batch once stream.channel.queue is empty
+    from faust.channels import Channel
+    from faust.streams import Stream
+
+    assert isinstance(inspect.getattr_static(Channel, "queue"), property)
+    assert "chan.queue" in inspect.getsource(Stream._py_aiter)
+    assert parameters(Channel.queue.fget) == ["self"]

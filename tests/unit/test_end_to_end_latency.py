@@ -58,3 +58,20 @@ def test_only_live_observations_move_the_arrival_clock_the_stale_alert_watches()
     replayed = {"site": "replayed.example", "pair": "KGS/USD"}
     event_time = REGISTRY.get_sample_value("pagewire_last_observation_timestamp_seconds", replayed)
     assert event_time == datetime(2025, 2, 19, 6, tzinfo=UTC).timestamp()
+
+
+def test_latency_is_observed_when_an_output_is_handed_over_not_when_it_is_made() -> None:
+    """The worker hands a batch of snapshots' outputs to Kafka together: the first snapshot's wait for the
+    rest of its batch is part of its latency."""
+    running = stages()
+    before = observed("snapshots.parsed", "false")
+    produced = time.time() - 1.0
+    running.snapshots.handle(
+        raw("waiting.example", datetime.fromtimestamp(produced, UTC), produced_at=produced)
+    )
+
+    assert observed("snapshots.parsed", "false") == before  # made and queued, not handed over yet
+    running.snapshot_outputs.take()
+    count, total = observed("snapshots.parsed", "false")
+    assert count - before[0] == 1
+    assert 1.0 <= total - before[1] < 2.0
