@@ -1,4 +1,5 @@
-"""Parser throughput on one core: text and HTML snapshots parsed per second (formerly bench/parse_bench.py).
+"""Parser throughput on one core: text and HTML snapshots parsed per second (formerly bench/parse_bench.py),
+and the taxonomy labelling of one teaser, the worker's costliest step per article.
 
 Each case runs in several rounds and reports the best round (the machine's own speed) and the median
 (what other load on the machine leaves of it). The headline is the best round: the question is how fast
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.corpus import Corpus
+from services.common.taxonomy_file import load_taxonomy
 from services.domain.page.parse import parse_page
 from services.domain.page.text import forget_lines
 
@@ -70,6 +72,23 @@ class Stream:
         return parse_page(body, "text/plain", None)
 
 
+class Labels:
+    """Labels the first teaser of the next of `STREAM` seed-like pages on each call (the worker labels each
+    new or revised article once: about one per snapshot in the corpus)."""
+
+    def __init__(self, corpus: Corpus) -> None:
+        self.taxonomy = load_taxonomy()
+        pages = (parse_page(corpus.body(index)[1], "text/plain", None) for index in range(STREAM))
+        self.articles = [(page.articles[0].title, page.articles[0].body) for page in pages]
+        self.bytes = sum(len(title) + len(body) for title, body in self.articles) // len(self.articles)
+        self.next = 0
+
+    def __call__(self) -> object:
+        title, body = self.articles[self.next]
+        self.next = (self.next + 1) % len(self.articles)
+        return self.taxonomy.label(title, body)
+
+
 def cold(body: bytes, content_type: str | None) -> object:
     """Parse `body` as a page that shares no line with any page before it."""
     forget_lines()
@@ -87,6 +106,8 @@ def run_parser(corpus: Corpus, seconds: float) -> dict[str, Any]:
         (name, kind, len(body), partial(cold, body, content_type))
         for name, kind, body, content_type in cases(corpus)
     ]
+    labels = Labels(corpus)
+    runs.append(("taxonomy labels of a seed-like teaser", "labels", labels.bytes, labels))
     for name, kind, size, run in runs:
         rounds = measure(run, seconds)
         best, median = min(rounds), statistics.median(rounds)
@@ -102,5 +123,6 @@ def run_parser(corpus: Corpus, seconds: float) -> dict[str, Any]:
         "text_per_s": results["seed-like stream text"]["best_per_s"],
         "text_every_line_new_per_s": results["seed text"]["best_per_s"],
         "html_per_s": results["HTML snapshot"]["best_per_s"],
+        "label_us": results["taxonomy labels of a seed-like teaser"]["best_us"],
         "cases": results,
     }

@@ -116,21 +116,37 @@ AUTOMATON_RULES = [*TAXONOMY.countries, *TAXONOMY.subjects]
 AUTOMATON = Taxonomy(TAXONOMY.countries, TAXONOMY.subjects)._automaton
 
 
-def test_the_automaton_answers_for_every_rule_but_those_with_ignored_phrases() -> None:
-    skipped = {AUTOMATON_RULES[index].slug for index in range(len(AUTOMATON_RULES))} - {
-        AUTOMATON_RULES[index].slug for index in AUTOMATON.eligible
-    }
-    assert skipped == {rule.slug for rule in AUTOMATON_RULES if rule.ignore is not None}
-    assert skipped == {"us", "transport-infrastructure"}
+def test_the_automaton_answers_for_every_rule_those_with_ignored_phrases_included() -> None:
+    assert AUTOMATON.eligible == frozenset(range(len(AUTOMATON_RULES)))
+    assert {rule.slug for rule in AUTOMATON_RULES if rule.ignored} == {"us", "transport-infrastructure"}
     assert [rule.slug for rule in AUTOMATON_RULES if rule.heads is not None and rule.heads.exotic] == [
         "turkey"
     ]
 
 
+def test_where_an_ignored_phrase_occurs_the_rule_s_regex_answers() -> None:
+    us = next(index for index, rule in enumerate(AUTOMATON_RULES) if rule.slug == "us")
+    assert AUTOMATON.matches("The US said the US dollar fell")[us] is None  # the regex blanks "US dollar"
+    assert AUTOMATON_RULES[us].matches("The US said the US dollar fell") == [(4, "US")]
+    assert AUTOMATON.matches("The US said the euro fell")[us] == [(4, "US")]
+    labels = TAXONOMY.label("Gold and the US dollar", "The US dollar rose against the euro.")
+    assert "us" not in [label.slug for label in labels.countries]  # about money, not the United States
+    labels = TAXONOMY.label("Gold and the US economy", "The US dollar rose against the euro.")
+    assert [label.slug for label in labels.countries] == ["us"]
+
+
 @settings(max_examples=300)
 @given(texts.filter(str.isascii))
 def test_the_automaton_finds_exactly_what_each_rule_s_regex_finds(text: str) -> None:
-    found = AUTOMATON.matches(text)
-    for index in AUTOMATON.eligible:
-        rule = AUTOMATON_RULES[index]
-        assert found.get(index, []) == rule.matches(text), rule.slug
+    for automaton, rules in (
+        (AUTOMATON, AUTOMATON_RULES),
+        (MINI._automaton, [*MINI.countries, *MINI.subjects]),
+    ):
+        found = automaton.matches(text)
+        for index in automaton.eligible:
+            rule = rules[index]
+            hits = found.get(index, [])
+            if hits is None:  # one of its ignored phrases occurs: its regex answers
+                assert any(phrase.removesuffix("*").lower() in text.lower() for phrase in rule.ignored)
+            else:
+                assert hits == rule.matches(text), rule.slug

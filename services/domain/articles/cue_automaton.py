@@ -8,13 +8,13 @@ the lower-cased text; an occurrence is a match where the word boundaries hold (a
 text has the cue's case), a wildcard's match runs to the end of its word, and at each position the rule's
 first cue in alternation order wins. Scanning those positions left to right, skipping any inside the
 previous match, is what the regex's finditer does. ASCII only: case-insensitive matching pairs a few
-non-ASCII letters with ASCII ones (services/domain/articles/cue_index.py), so other texts, and rules with
-`ignore` phrases (which blank text before matching) or cues the word index cannot place, keep the regex;
+non-ASCII letters with ASCII ones (services/domain/articles/cue_index.py), so other texts, rules with cues
+the word index cannot place, and a rule in a text where one of its `ignore` phrases occurs (the regex
+blanks those before matching) keep the regex;
 a non-ASCII cue cannot match ASCII text and is left out (tests/unit/test_cue_index.py holds both paths to
 the full scan).
 """
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -34,7 +34,7 @@ class Rule(Protocol):
     @property
     def heads(self) -> CueHeads | None: ...
     @property
-    def ignore(self) -> re.Pattern[str] | None: ...
+    def ignored(self) -> tuple[str, ...]: ...
 
 
 #: a match: (position in the text, the cue as the taxonomy lists it)
@@ -50,6 +50,7 @@ class _Cue:
     stem: str  # without the wildcard's '*'; as written for a cased cue
     wildcard: bool
     cased: bool
+    ignore: bool = False  # one of the rule's ignored phrases: where it occurs, the rule's regex answers
 
 
 class CueAutomaton:
@@ -58,10 +59,14 @@ class CueAutomaton:
     def __init__(self, rules: Sequence[Rule]) -> None:
         # a cue written with other non-ASCII letters ('türkiye') never matches ASCII text: left out, its
         # rule's other cues still answer
+        # a rule with a non-ASCII ignored phrase keeps its regex: case-insensitive, that phrase may match
+        # ASCII text (services/domain/articles/cue_index.py, the twins)
         self.eligible = frozenset(
             index
             for index, rule in enumerate(rules)
-            if rule.heads is not None and rule.ignore is None and rule.alternatives
+            if rule.heads is not None
+            and rule.alternatives
+            and all(phrase.isascii() for phrase in rule.ignored)
         )
         by_stem: dict[str, list[_Cue]] = {}
         for index in sorted(self.eligible):
@@ -73,6 +78,9 @@ class CueAutomaton:
                 stem = cue[:-1] if wildcard else cue
                 cased = "(?i:" not in alternative  # taxonomy._cue_regex: case-insensitive cues say so
                 by_stem.setdefault(stem.lower(), []).append(_Cue(index, order, cue, stem, wildcard, cased))
+            for phrase in rule.ignored:
+                stem = phrase.removesuffix("*")
+                by_stem.setdefault(stem.lower(), []).append(_Cue(index, -1, phrase, stem, False, False, True))
         self._automaton = ahocorasick.Automaton()
         for stem, cues in by_stem.items():
             self._automaton.add_word(stem, tuple(cues))
@@ -80,16 +88,21 @@ class CueAutomaton:
             self._automaton.make_automaton()
         self._empty = not by_stem
 
-    def matches(self, text: str) -> dict[int, list[Hit]]:
-        """Rule index -> its matches in `text`, as LabelRule.matches gives them; `text` must be ASCII and
-        only eligible rules are answered for (an eligible rule absent from the result has none)."""
+    def matches(self, text: str) -> dict[int, list[Hit] | None]:
+        """Rule index -> its matches in `text`, as LabelRule.matches gives them, or None where one of the
+        rule's ignored phrases occurs in it (the rule's regex then answers: it blanks them first); `text`
+        must be ASCII and only eligible rules are answered for (an eligible rule absent has none)."""
         if self._empty:
             return {}
         lower = text.lower()
         size = len(lower)
         best: dict[int, dict[int, tuple[int, int, str]]] = {}  # rule -> start -> (order, end, cue)
+        unsure: set[int] = set()
         for last, cues in self._automaton.iter(lower):
             for cue in cues:
+                if cue.ignore:
+                    unsure.add(cue.rule)  # occurs, word boundaries or not: the regex decides
+                    continue
                 start = last - len(cue.stem) + 1
                 if start > 0 and lower[start - 1] in _WORD:
                     continue
@@ -105,8 +118,10 @@ class CueAutomaton:
                 found = at.get(start)
                 if found is None or cue.order < found[0]:
                     at[start] = (cue.order, end, cue.cue)
-        result: dict[int, list[Hit]] = {}
+        result: dict[int, list[Hit] | None] = dict.fromkeys(unsure)
         for rule, starts in best.items():
+            if rule in unsure:
+                continue
             hits: list[Hit] = []
             reached = 0
             for start in sorted(starts):

@@ -83,6 +83,7 @@ class LabelRule:
     # position is tried only against the cues that can start with the word there
     alternatives: tuple[str, ...] = ()
     cue_heads: tuple[tuple[str, bool] | None, ...] = ()
+    ignored: tuple[str, ...] = ()  # the `ignore` phrases as the taxonomy lists them (typography-folded)
     _narrowed: dict[str, re.Pattern[str] | None] = field(default_factory=dict, compare=False, repr=False)
 
     def matches(self, text: str, index: WordIndex | None = None) -> list[tuple[int, str]]:
@@ -170,12 +171,14 @@ class Taxonomy:
             cues: list[CueMatch] = []
             score = 0.0
             for part in parts:
-                matched: list[Hit]
+                # the automaton's answer; None where it has none (not ASCII, not eligible, or one of the
+                # rule's ignored phrases occurs: the regex blanks those first)
+                matched = None
                 if part.hits is not None and first + order in eligible:
                     matched = part.hits.get(first + order, [])
-                elif not part.words.may_start(rule.heads):
-                    continue  # no cue can start in this part: the rule finds nothing here
-                else:
+                if matched is None:
+                    if not part.words.may_start(rule.heads):
+                        continue  # no cue can start in this part: the rule finds nothing here
                     matched = rule.matches(part.text, part.words)
                 counts: dict[str, int] = {}
                 for _, cue in matched:
@@ -202,7 +205,7 @@ class _Part:
     text: str
     where: Where
     weight: float
-    hits: dict[int, list[Hit]] | None  # None: not ASCII, every rule takes its regex
+    hits: dict[int, list[Hit] | None] | None  # None: not ASCII, every rule takes its regex
 
     @cached_property
     def words(self) -> WordIndex:
@@ -257,6 +260,7 @@ def _rule(where: str, slug: str, entry: Any) -> LabelRule:
         ignore_heads=cue_heads(ignore) if ignore else None,
         alternatives=alternatives,
         cue_heads=tuple(cue_head(name) for name in names),
+        ignored=tuple(ignore),
     )
 
 
