@@ -3,7 +3,7 @@
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -224,15 +224,28 @@ async def pipeline(
     for number in range(2, count["alerts"] + 1):
         alerts = PagewireProcess(("sink", "alerts"), env, folder / f"alert-sink-{number}.log")
         run.extra[f"alert sink {number}"] = alerts
-    async with AsyncExitStack() as stack:
-        for process in run.processes().values():
-            stack.push_async_callback(_stop, process)
+    try:
         await asyncio.gather(*(process.start() for process in run.processes().values()))
         yield run
+    finally:
+        # every process the run has now, those added during it too (a worker added by a fault), the last
+        # made first
+        await _stop_all(list(reversed(run.processes().values())))
 
 
-async def _stop(process: PagewireProcess) -> None:
-    if process.running:
-        code = await process.stop()
-        assert code == 0, f"{process.name} exited with {code}:\n{process.tail()}"
-    await asyncio.sleep(0)
+async def _stop_all(processes: list[PagewireProcess]) -> None:
+    """Stop each process (SIGTERM); one that does not exit in time is SIGKILLed, so no run leaves a process
+    behind; then fail on the first that did not exit cleanly."""
+    problems: list[str] = []
+    for process in processes:
+        if not process.running:
+            continue
+        try:
+            code = await process.stop()
+        except TimeoutError:
+            await process.kill()
+            problems.append(f"{process.name} did not stop on SIGTERM:\n{process.tail()}")
+            continue
+        if code != 0:
+            problems.append(f"{process.name} exited with {code}:\n{process.tail()}")
+    assert not problems, problems[0]
