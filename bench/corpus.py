@@ -15,7 +15,8 @@ import hashlib
 import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import cached_property
+from functools import cache, cached_property
+from html import escape
 from pathlib import Path
 
 import orjson
@@ -139,6 +140,28 @@ class Corpus:
             lines += [title, "", f"{body} Update {shown % 1_000_000:06d} from {site}.", ""]
         return site, "\n".join(lines).encode()
 
+    def html_body(self, index: int) -> tuple[str, bytes]:
+        """(site, page HTML) of snapshot `index`: the same content as `body` in the WordPress layout of
+        tests/fixtures/pages/seed.html (its head, menus, sidebar and footer around this page's marquee,
+        results count and teasers), as a site serving HTML would print it."""
+        site, text = self.body(index)
+        lines = text.decode().split("\n")
+        marquee = [line.strip().removeprefix("• ") for line in lines if line.strip().startswith("•")]
+        rest = [line for line in lines[len(marquee) :] if line.strip()]
+        teasers = rest[2:]
+        hidden = ' aria-hidden="true"'  # the marquee's repeats, as the seed's HTML marks them
+        rows = "".join(
+            f'      <li class="ticker-row"{"" if n < 5 else hidden}>&bull; {escape(row)}</li>\n'
+            for n, row in enumerate(marquee)
+        )
+        articles = "".join(
+            _ARTICLE.format(slug=f"{site}-{n}", title=escape(title), body=escape(body))
+            for n, (title, body) in enumerate(zip(teasers[0::2], teasers[1::2], strict=True))
+        )
+        before, after = _html_template()
+        page = f"{before}{rows}{_HTML_MIDDLE.format(results=escape(rest[1]))}{articles}{after}"
+        return site, page.encode()
+
     def snapshot(self, index: int) -> Snapshot:
         site, body = self.body(index)
         fetched_at = START + STEP * (index // len(self.sites))
@@ -184,3 +207,34 @@ def _percent(hundredths: int) -> str:
     """-0.11, 1.4, 0: two decimals at most, as the site prints changes."""
     text = f"{hundredths / 100:.2f}".rstrip("0").rstrip(".")
     return "0" if text in {"", "-0"} else text
+
+
+SEED_HTML = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "pages" / "seed.html"
+_HTML_MIDDLE = """    </ul>
+  </div>
+</header>
+<div id="content" class="site-content">
+<main id="primary" class="site-main">
+<header class="page-header">
+  <h4 class="archive-date"><time datetime="2025-02-19">19 February 2025</time></h4>
+  <p class="results-count">{results}</p>
+</header>
+"""
+_ARTICLE = """<article id="post-{slug}" class="post type-post status-publish format-standard hentry">
+  <header class="entry-header">
+    <h2 class="entry-title"><a href="https://example.org/{slug}/" rel="bookmark">{title}</a></h2>
+  </header>
+  <div class="entry-summary">
+    <p>{body}</p>
+  </div>
+  <footer class="entry-footer"><span class="cat-links">Posted in <a href="https://example.org/c/">News</a></span></footer>
+</article>
+"""
+
+
+@cache
+def _html_template() -> tuple[str, str]:
+    """seed.html up to its marquee's rows, and from its pagination on."""
+    page = SEED_HTML.read_text(encoding="utf-8")
+    head = page[: page.index('<ul class="marquee">') + len('<ul class="marquee">\n')]
+    return head, page[page.index('<nav class="navigation pagination"') :]

@@ -8,8 +8,9 @@ the parser is, not how busy the machine was.
 The parser remembers recently classified lines across pages (services.domain.page.text): the next page
 of a site repeats most of the last one. So parsing one page again and again would mostly measure that
 memory. The text headline is a stream of distinct seed-like pages of 12 sites in the order the worker
-sees them (`STREAM` pages, each parsed once per pass). Every other case empties the memory before each
-page: the cost of a page that shares no line with the ones before it.
+sees them (`STREAM` pages, each parsed once per pass); the same stream is timed as HTML too (the pages in
+the WordPress layout of the seed's HTML, bench.corpus.Corpus.html_body). Every other case empties the
+memory before each page: the cost of a page that shares no line with the ones before it.
 """
 
 import statistics
@@ -59,17 +60,20 @@ def measure(run: Callable[[], object], seconds: float) -> list[float]:
 
 
 class Stream:
-    """Parses the next of `STREAM` distinct seed-like pages on each call, round and round."""
+    """Parses the next of `STREAM` distinct seed-like pages on each call, round and round: their text, or
+    (`html`) the same pages in the WordPress layout of the seed's HTML (Corpus.html_body)."""
 
-    def __init__(self, corpus: Corpus) -> None:
-        self.pages = [corpus.body(index)[1] for index in range(STREAM)]
+    def __init__(self, corpus: Corpus, *, html: bool = False) -> None:
+        render = corpus.html_body if html else corpus.body
+        self.pages = [render(index)[1] for index in range(STREAM)]
+        self.content_type = "text/html" if html else "text/plain"
         self.bytes = sum(map(len, self.pages)) // len(self.pages)
         self.next = 0
 
     def __call__(self) -> object:
         body = self.pages[self.next]
         self.next = (self.next + 1) % len(self.pages)
-        return parse_page(body, "text/plain", None)
+        return parse_page(body, self.content_type, None)
 
 
 class Labels:
@@ -98,9 +102,10 @@ def cold(body: bytes, content_type: str | None) -> object:
 def run_parser(corpus: Corpus, seconds: float) -> dict[str, Any]:
     """Per case: bytes, best and median pages/s; headline: the seed-like stream and the typed HTML page."""
     results: dict[str, Any] = {}
-    stream = Stream(corpus)
+    stream, html_stream = Stream(corpus), Stream(corpus, html=True)
     runs: list[tuple[str, str, int, Callable[[], object]]] = [
-        ("seed-like stream text", "text", stream.bytes, stream)
+        ("seed-like stream text", "text", stream.bytes, stream),
+        ("seed-like stream HTML", "html", html_stream.bytes, html_stream),
     ]
     runs += [
         (name, kind, len(body), partial(cold, body, content_type))
@@ -123,6 +128,7 @@ def run_parser(corpus: Corpus, seconds: float) -> dict[str, Any]:
         "text_per_s": results["seed-like stream text"]["best_per_s"],
         "text_every_line_new_per_s": results["seed text"]["best_per_s"],
         "html_per_s": results["HTML snapshot"]["best_per_s"],
+        "html_stream_per_s": results["seed-like stream HTML"]["best_per_s"],
         "label_us": results["taxonomy labels of a seed-like teaser"]["best_us"],
         "cases": results,
     }

@@ -162,6 +162,9 @@ def table(results: dict[str, Any]) -> Table:
         view.add_row("parser text snapshots/s, seed with every line new", new, "", "", "", "")
         html = f"{parser['html_per_s']:,.0f}"
         view.add_row("parser HTML snapshots/s, every line new", html, "", "", "", "")
+        if "html_stream_per_s" in parser:
+            stream = f"{parser['html_stream_per_s']:,.0f}"
+            view.add_row("parser HTML snapshots/s, seed-like stream", stream, "", "", "", "")
         if "label_us" in parser:
             label = f"{parser['label_us']:,.0f}"
             view.add_row("taxonomy labels, µs per teaser (one core)", label, "", "", "", "")

@@ -27,7 +27,7 @@ def test_quick_parser_run_writes_its_results(tmp_path: Path) -> None:
     assert {"version", "machine", "settings", "parts", "parser", "targets", "ratios"} <= set(results)
     assert results["parts"] == ["parser"]
     assert {"nproc", "cpu_model", "ram_gib", "python", "kafka"} <= set(results["machine"])
-    assert {"text_per_s", "html_per_s", "label_us", "cases"} <= set(results["parser"])
+    assert {"text_per_s", "html_per_s", "html_stream_per_s", "label_us", "cases"} <= set(results["parser"])
     assert results["parser"]["text_per_s"] > 0 and results["parser"]["html_per_s"] > 0
     assert results["parser"]["label_us"] > 0
     assert set(results["targets"]) == {
@@ -46,6 +46,7 @@ def test_quick_parser_run_writes_its_results(tmp_path: Path) -> None:
     }
     assert "parser text snapshots/s" in done.stdout
     assert "taxonomy labels, µs per teaser" in done.stdout
+    assert "parser HTML snapshots/s, seed-like stream" in done.stdout
 
 
 def test_unknown_parts_are_refused() -> None:
