@@ -21,6 +21,8 @@ TARGETS: dict[str, tuple[str, str, float]] = {
     "worker_rate_per_s": ("worker snapshots/s sustained", ">=", 1000),
     "p99_ms_at_50": ("p99 latency at 50% load (ms)", "<=", 50),
     "parser_text_per_s": ("parser text snapshots/s, one core", ">=", 5000),
+    # measured as the text target is: a stream of distinct seed-like pages (bench/parser.py)
+    "parser_html_per_s": ("parser HTML snapshots/s, one core", ">=", 2000),
     "worker_peak_rss_mb": ("worker peak RSS (MB)", "<=", 250),
 }
 
@@ -87,6 +89,7 @@ def verdicts(results: dict[str, Any]) -> dict[str, Any]:
         "worker_rate_per_s": rate,
         "p99_ms_at_50": phases.get("50%", {}).get("p99_ms"),
         "parser_text_per_s": (results.get("parser") or {}).get("text_per_s"),
+        "parser_html_per_s": (results.get("parser") or {}).get("html_stream_per_s"),
         "worker_peak_rss_mb": worker.get("peak_rss_mb"),
     }
     out: dict[str, Any] = {}
@@ -164,7 +167,8 @@ def table(results: dict[str, Any]) -> Table:
         view.add_row("parser HTML snapshots/s, every line new", html, "", "", "", "")
         if "html_stream_per_s" in parser:
             stream = f"{parser['html_stream_per_s']:,.0f}"
-            view.add_row("parser HTML snapshots/s, seed-like stream", stream, "", "", "", "")
+            met = _mark(targets["parser_html_per_s"]["met"])
+            view.add_row("parser HTML snapshots/s, seed-like stream", stream, "", "", ">= 2,000", met)
         if "label_us" in parser:
             label = f"{parser['label_us']:,.0f}"
             view.add_row("taxonomy labels, µs per teaser (one core)", label, "", "", "", "")

@@ -35,6 +35,7 @@ def test_quick_parser_run_writes_its_results(tmp_path: Path) -> None:
         "worker_rate_per_s",
         "p99_ms_at_50",
         "parser_text_per_s",
+        "parser_html_per_s",
         "worker_peak_rss_mb",
     }
     # parts that did not run have no figure and no verdict
