@@ -4,8 +4,8 @@ Under a backlog the snapshot agent handles the events waiting in its stream's bu
 (each synchronously, as before) and hands their outputs to the producer together, once no further event
 arrives within a few turns of the event loop or `max_events` are held; an event that arrives alone is sent
 at once. Kafka's producer batches (one compression and one request entry per topic partition) then carry
-the outputs of many snapshots instead of one or two: a third less CPU per snapshot in the paired runs of
-docs/performance.md ("Send batches").
+the outputs of many snapshots instead of one or two: a quarter to a third less CPU per snapshot in the
+paired runs of docs/performance.md ("Send batches").
 
 The crash guarantee (docs/reliability.md) is the one of single events: an event is acknowledged to Faust
 once handled, but Faust commits an acknowledged offset only after a producer flush, and every flush first
