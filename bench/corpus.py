@@ -123,43 +123,48 @@ class Corpus:
             moved[slot] = (ticks + step, _percent(rng.randint(-150, 150)))
         return moved
 
-    def body(self, index: int) -> tuple[str, bytes]:
-        """(site, page text) of snapshot `index`."""
+    def content(self, index: int) -> tuple[str, list[str], str, list[tuple[str, str]]]:
+        """(site, ticker rows, results line, teasers as (title, body)) of snapshot `index`: what `body` and
+        `html_body` print, each in its own layout."""
         site = self.sites[index % len(self.sites)]
         page = index // len(self.sites)
         rows = [
             f"{pair} = {ticks / 100_000:.5f} {change}%"
             for pair, (ticks, change) in zip(self.page.pairs, self._ticker(site, page), strict=True)
         ]
-        marquee = [("• " if n == 0 else "  • ") + row for n in range(REPEATS) for row in rows]
-        lines = [*marquee, self.page.date_line, "", f"Viewing results 1 - 6 of {131 + page}", ""]
+        teasers = []
         for position in range(6):
             shown = page - position  # the page on which this teaser was new (and published)
             title = self.titles[shown % TITLE_POOL]
             body = self.page.teasers[shown % TITLE_POOL % len(self.page.teasers)][1]
-            lines += [title, "", f"{body} Update {shown % 1_000_000:06d} from {site}.", ""]
+            teasers.append((title, f"{body} Update {shown % 1_000_000:06d} from {site}."))
+        return site, rows, f"Viewing results 1 - 6 of {131 + page}", teasers
+
+    def body(self, index: int) -> tuple[str, bytes]:
+        """(site, page text) of snapshot `index`."""
+        site, rows, results, teasers = self.content(index)
+        marquee = [("• " if n == 0 else "  • ") + row for n in range(REPEATS) for row in rows]
+        lines = [*marquee, self.page.date_line, "", results, ""]
+        for title, body in teasers:
+            lines += [title, "", body, ""]
         return site, "\n".join(lines).encode()
 
     def html_body(self, index: int) -> tuple[str, bytes]:
         """(site, page HTML) of snapshot `index`: the same content as `body` in the WordPress layout of
         tests/fixtures/pages/seed.html (its head, menus, sidebar and footer around this page's marquee,
         results count and teasers), as a site serving HTML would print it."""
-        site, text = self.body(index)
-        lines = text.decode().split("\n")
-        marquee = [line.strip().removeprefix("• ") for line in lines if line.strip().startswith("•")]
-        rest = [line for line in lines[len(marquee) :] if line.strip()]
-        teasers = rest[2:]
+        site, rows, results, teasers = self.content(index)
         hidden = ' aria-hidden="true"'  # the marquee's repeats, as the seed's HTML marks them
-        rows = "".join(
-            f'      <li class="ticker-row"{"" if n < 5 else hidden}>&bull; {escape(row)}</li>\n'
-            for n, row in enumerate(marquee)
+        marquee = "".join(
+            f'      <li class="ticker-row"{"" if n < len(rows) else hidden}>&bull; {escape(row)}</li>\n'
+            for n, row in enumerate(rows * REPEATS)
         )
         articles = "".join(
             _ARTICLE.format(slug=f"{site}-{n}", title=escape(title), body=escape(body))
-            for n, (title, body) in enumerate(zip(teasers[0::2], teasers[1::2], strict=True))
+            for n, (title, body) in enumerate(teasers)
         )
         before, after = _html_template()
-        page = f"{before}{rows}{_HTML_MIDDLE.format(results=escape(rest[1]))}{articles}{after}"
+        page = f"{before}{marquee}{_HTML_MIDDLE.format(results=escape(results))}{articles}{after}"
         return site, page.encode()
 
     def snapshot(self, index: int) -> Snapshot:
