@@ -128,6 +128,7 @@ CHECKS: dict[str, Check] = {
     "PAGEWIRE_WORKER_STORE": one_of("rocksdb", "memory"),
     "PAGEWIRE_STATE_DIR": lambda _: None,
     "PAGEWIRE_WORKER_SESSION_TIMEOUT": _SECONDS,
+    "PAGEWIRE_WORKER_STOP_TIMEOUT": _SECONDS,
     "PAGEWIRE_WORKER_STANDBYS": between(0, 3),
     "PAGEWIRE_WINDOWS": parses(parse_windows),
     "PAGEWIRE_STALE_AFTER": parses(lambda value: parse_duration(value, "PAGEWIRE_STALE_AFTER")),

@@ -95,6 +95,14 @@ class WorkerSettings:
             "seconds before Kafka moves a silent (crashed) worker's partitions to the others",
         ),
     )
+    stop_timeout_seconds: float = field(
+        default=30.0,
+        metadata=setting(
+            "PAGEWIRE_WORKER_STOP_TIMEOUT",
+            "seconds a stop (SIGTERM, SIGINT) may take to commit and close, then the worker exits with code "
+            "4 (a stop cannot finish while no broker answers; the next start recovers from the changelog)",
+        ),
+    )
     standbys: int = field(
         default=1,
         metadata=setting(

@@ -1,7 +1,10 @@
 """Running the worker: the Faust worker with pagewire's logging, and the /metrics /healthz /readyz server."""
 
 import asyncio
+import logging
+import os
 import signal
+import threading
 from contextlib import AsyncExitStack
 from typing import Any, NoReturn
 
@@ -15,6 +18,11 @@ from services.common.retry import Backoff
 from services.common.settings import ObservabilitySettings, Settings
 from services.stream.local_state import mark_stopped
 from services.stream.topology import build_topology
+
+log = logging.getLogger(__name__)
+
+#: the exit code of a worker whose stop outlasted PAGEWIRE_WORKER_STOP_TIMEOUT
+STOP_TIMEOUT_EXIT = 4
 
 
 class ObservabilityService(Service):
@@ -36,8 +44,41 @@ class ObservabilityService(Service):
         await self._stack.aclose()
 
 
+class DeadlineWorker(faust.Worker):
+    """Faust's worker, whose stop has `stop_timeout` seconds once a signal asks for it.
+
+    A stop commits what was processed and flushes the producer; while no broker answers it waits for them
+    as long as they stay away, so a SIGTERM did not end the process. Past the deadline the worker logs
+    why and exits with STOP_TIMEOUT_EXIT, skipping the rest of its stop. Nothing depends on a clean stop:
+    offsets are committed only after their outputs are on Kafka, and the next start recovers the tables
+    from the changelog (a RocksDB store treats it as a crash, docs/reliability.md). A timer thread keeps
+    the deadline, since the event loop is what is stuck."""
+
+    def __init__(self, *services: Any, stop_timeout: float, **kwargs: Any) -> None:
+        super().__init__(*services, **kwargs)
+        self._deadline = threading.Timer(stop_timeout, _give_up, args=(stop_timeout,))
+        self._deadline.daemon = True
+
+    def _schedule_shutdown(self, signal: signal.Signals) -> None:  # mode internal, see test_faust_internals
+        if self._deadline.ident is None:  # once: a second signal changes nothing
+            self._deadline.start()
+        super()._schedule_shutdown(signal)
+
+    def stopped(self) -> None:
+        """The stop is over: the deadline no longer applies."""
+        self._deadline.cancel()
+
+
+def _give_up(timeout: float) -> NoReturn:
+    log.error("worker stop timed out", extra={"timeout_seconds": timeout, "exit_code": STOP_TIMEOUT_EXIT})
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    os._exit(STOP_TIMEOUT_EXIT)
+
+
 def run_worker(settings: Settings) -> None:
-    """Run until SIGTERM or SIGINT, then stop cleanly: commit what was processed, close the tables.
+    """Run until SIGTERM or SIGINT, then stop cleanly: commit what was processed, close the tables; a stop
+    that takes over PAGEWIRE_WORKER_STOP_TIMEOUT exits with code 4 instead (DeadlineWorker).
 
     Kafka is waited for first, as the sinks wait for it (PAGEWIRE_KAFKA_START_WAIT), with /healthz and
     /readyz answering meanwhile; a stop while waiting returns at once."""
@@ -76,9 +117,10 @@ def _run(settings: Settings, port: int) -> NoReturn:
     topology = build_topology(settings)
     observability = settings.observability
     server = ObservabilityService(observability, port, topology.readiness)
-    worker = faust.Worker(
+    worker = DeadlineWorker(
         topology.app,
         server,
+        stop_timeout=settings.worker.stop_timeout_seconds,
         loglevel=observability.log_level,
         logging_config=logging_config(settings),
         quiet=True,
@@ -93,3 +135,5 @@ def _run(settings: Settings, port: int) -> NoReturn:
         if exit_.code in (0, None) and topology.changelog.held == 0:
             mark_stopped(settings.worker.store, topology.app.conf.datadir)
         raise
+    finally:
+        worker.stopped()

@@ -9,6 +9,7 @@ import inspect
 from importlib.metadata import version
 
 import faust
+import mode
 from faust.assignor import PartitionAssignor
 from faust.stores import memory, rocksdb
 from faust.tables.manager import TableManager
@@ -94,6 +95,9 @@ def test_the_assignor_and_worker_attributes() -> None:
     assert {"standby_tps", "standby_offsets"} <= set(Recovery.__annotations__)
     # services/stream/runtime.py: the terminal spinner is switched off on the worker
     assert "spinner" in faust.Worker.__annotations__
+    # runtime.py DeadlineWorker: the signal handlers of mode's worker schedule the stop here
+    assert parameters(faust.Worker._schedule_shutdown) == ["self", "signal"]
+    assert "self._schedule_shutdown(signal.SIGTERM)" in inspect.getsource(mode.Worker._on_sigterm)
 
 
 def test_a_stream_takes_its_events_from_its_channels_queue() -> None:

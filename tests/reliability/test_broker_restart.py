@@ -10,6 +10,7 @@ import time
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
+import orjson
 import pytest
 
 from services.common.kafka import message_counts
@@ -21,6 +22,7 @@ from tests.support.pipeline import CHATS, pipeline
 from tests.support.processes import PAGEWIRE
 from tests.support.receiver import receiver, unused_port
 from tests.support.replay import Page, build_replay
+from tests.support.worker import Worker, own_topics, read_outputs, record, sample, send
 
 REPLAY_SEED = 3  # the pages; the fault is the same every run: a kill -9 once a quarter is on Kafka
 # The production session timeout (PAGEWIRE_WORKER_SESSION_TIMEOUT, 30 s by default), set here well above the
@@ -151,3 +153,45 @@ async def test_a_broker_killed_mid_replay_and_restarted_loses_nothing(
     # every page reached Kafka (a produce request retried across the restart may be written twice)
     assert set(faulted.topics["snapshots.raw"]) == set(reference.topics["snapshots.raw"])
     assert_same(found)
+
+
+STOP_TIMEOUT = 4  # PAGEWIRE_WORKER_STOP_TIMEOUT for the test below
+
+
+@pytest.mark.timeout(300)
+async def test_a_worker_whose_broker_is_gone_exits_4_once_its_stop_timeout_passes(
+    broker: LocalKafka, test_env: dict[str, str], tmp_path: Path
+) -> None:
+    """SIGTERM while every broker is down: the stop cannot commit or flush, and used to wait for the
+    brokers as long as they stayed away; it gives up after PAGEWIRE_WORKER_STOP_TIMEOUT, and says so."""
+    await asyncio.to_thread(broker.up)  # running already after the replay above; started if run alone
+    private = Settings.load({**test_env, "PAGEWIRE_KAFKA_BOOTSTRAP": broker.bootstrap})
+    own = await own_topics(private, "stop")
+    env = {
+        **test_env,
+        **own.env,
+        "PAGEWIRE_KAFKA_BOOTSTRAP": broker.bootstrap,
+        "PAGEWIRE_WORKER_STOP_TIMEOUT": str(STOP_TIMEOUT),
+    }
+    worker = Worker(env, tmp_path / "worker.log")
+    try:
+        await worker.start()
+        page = sample("stop.example", "replay/20250219T060000Z.txt")
+        await send(own.settings, [record(page)])
+        parsed = await read_outputs(own.settings.kafka, own.catalog, ["snapshots.parsed"], bool)
+        assert [output.value["site"] for output in parsed] == ["stop.example"]
+
+        await kill_9(broker)
+        asked = time.monotonic()
+        code = await worker.stop(timeout=STOP_TIMEOUT + 60)
+        took = time.monotonic() - asked
+    finally:
+        await worker.kill()  # gone already, unless the test failed
+
+    assert code == 4, worker.tail()
+    assert STOP_TIMEOUT <= took < STOP_TIMEOUT + 10, f"exited {took:.1f}s after SIGTERM"
+    entries = [orjson.loads(line) for line in worker.log.read_bytes().splitlines() if line.startswith(b"{")]
+    (line,) = [entry for entry in entries if entry["event"] == "worker stop timed out"]
+    assert line["level"] == "error"
+    assert line["timeout_seconds"] == STOP_TIMEOUT
+    await asyncio.to_thread(broker.up)

@@ -125,7 +125,7 @@ def test_config_check_reads_the_rule_and_destination_files_and_lists_every_probl
     result = CliRunner().invoke(cli, ["config", "--check"], env=fixed)
     assert (result.exit_code, result.stderr) == (0, "")
     assert (
-        result.stdout == f"ok: 65 settings, 1 alert rules ({rules}), 1 alert destinations ({destinations})\n"
+        result.stdout == f"ok: 66 settings, 1 alert rules ({rules}), 1 alert destinations ({destinations})\n"
     )
 
 
@@ -142,7 +142,7 @@ def test_config_check_json_gives_what_was_checked_the_problems_and_ignored_varia
     assert (result.exit_code, result.stderr) == (2, "")
     assert orjson.loads(result.stdout) == {
         "ok": False,
-        "settings": 65,
+        "settings": 66,
         "alert_rules": {"file": str(rules), "rules": None},
         "alert_destinations": None,
         "problems": [f"{rules}: rule 'move-2h': window: '2h' is not one of PAGEWIRE_WINDOWS (1h, 24h, 7d)"],
@@ -169,13 +169,13 @@ def test_config_prints_the_effective_values_as_text_or_json_with_secrets_masked(
     text = CliRunner().invoke(cli, ["config"], env=env)
     assert text.exit_code == 0
     lines = text.stdout.splitlines()
-    assert len(lines) == 65
+    assert len(lines) == 66
     assert "PAGEWIRE_KAFKA_BOOTSTRAP" in lines[0] and lines[0].endswith("  kafka-1:9092,kafka-2:9092")
 
     as_json = CliRunner().invoke(cli, ["config", "--json"], env=env)
     assert as_json.exit_code == 0 and "s3cret-pw" not in as_json.stdout
     values = orjson.loads(as_json.stdout)
-    assert len(values) == 65
+    assert len(values) == 66
     assert values["PAGEWIRE_KAFKA_BOOTSTRAP"] == "kafka-1:9092,kafka-2:9092"
     assert values["PAGEWIRE_DATABASE_URL"] == "postgresql://pagewire:****@db.internal/pagewire"
     assert values["PAGEWIRE_WORKER_CHANGELOG_BATCH"] == "1000"
