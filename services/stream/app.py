@@ -4,7 +4,9 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import faust
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from faust.transport.drivers import aiokafka as faust_aiokafka
+from faust.types import TP
 
 from services.common.settings import Settings
 from services.domain.errors import ConfigError
@@ -111,6 +113,30 @@ class SeekingConsumer(faust_aiokafka.Consumer):
         finally:
             if flowing:
                 self.resume_flow()
+
+    async def seek_to_committed(self) -> Mapping[TP, int]:  # Faust internal, see test_faust_internals
+        """What perform_seek (and Faust's getmany, when the flow stopped) seeks with: rewind_to_committed."""
+        thread = self._thread
+        committed: Mapping[TP, int] = await thread.call_thread(rewind_to_committed, thread._ensure_consumer())
+        return committed
+
+
+async def rewind_to_committed(consumer: AIOKafkaConsumer) -> dict[TopicPartition, int | None]:
+    """Seek each assigned partition to the group's committed offset, or to its beginning where the group
+    has committed none; returns the committed offsets (None: none), as aiokafka's seek_to_committed does.
+
+    aiokafka's own leaves a partition without a commit where the fetcher left it. Faust seeks to the
+    committed offsets to fetch again the records it dropped when its flow stopped (a rebalance, a seek),
+    so on such a partition (a new group, a partition added) the dropped records were never processed."""
+    committed: dict[TopicPartition, int | None] = await consumer.seek_to_committed()
+    uncommitted = [tp for tp, offset in committed.items() if not offset]
+    if uncommitted:
+        # a seek to an offset, not seek_to_beginning: that one leaves the position unset until the next
+        # fetch resolves it, and Faust's livelock check reads the position of every partition meanwhile
+        # (an AssertionError that crashed the worker, seen in the scale-out test)
+        for tp, offset in (await consumer.beginning_offsets(uncommitted)).items():
+            consumer.seek(tp, offset)
+    return committed
 
 
 class IdempotentTransport(faust_aiokafka.Transport):

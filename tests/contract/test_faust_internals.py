@@ -41,6 +41,16 @@ def test_the_consumer_seek_the_transport_overrides() -> None:
     assert parameters(faust_aiokafka.Consumer.stop_flow) == ["self"]
     assert parameters(faust_aiokafka.Consumer.resume_flow) == ["self"]
     assert "flow_active" in inspect.getsource(faust_aiokafka.Consumer.stop_flow)
+    # SeekingConsumer.seek_to_committed: what perform_seek, and getmany once the flow stopped, seek with;
+    # it runs rewind_to_committed on the consumer thread, as Faust's runs aiokafka's
+    from faust.transport.consumer import Consumer as BaseConsumer
+
+    assert "self.seek_to_committed()" in inspect.getsource(BaseConsumer.perform_seek)
+    assert "await self.perform_seek()" in inspect.getsource(BaseConsumer.getmany)
+    assert parameters(faust_aiokafka.Consumer.seek_to_committed) == ["self"]
+    assert "_thread.seek_to_committed()" in inspect.getsource(faust_aiokafka.Consumer.seek_to_committed)
+    source = inspect.getsource(faust_aiokafka.AIOKafkaConsumerThread.seek_to_committed)
+    assert "self.call_thread(self._ensure_consumer().seek_to_committed)" in source
 
 
 def test_recovery_still_resumes_the_streams_before_it_seeks() -> None:
