@@ -45,7 +45,7 @@ class ObservabilityService(Service):
 
 
 class DeadlineWorker(faust.Worker):
-    """Faust's worker, whose stop has `stop_timeout` seconds once a signal asks for it.
+    """Faust's worker, whose stop has `stop_timeout` seconds once a signal asks for it (or a crash ends it).
 
     A stop commits what was processed and flushes the producer; while no broker answers it waits for them
     as long as they stay away, so a SIGTERM did not end the process. Past the deadline the worker logs
@@ -60,9 +60,16 @@ class DeadlineWorker(faust.Worker):
         self._deadline.daemon = True
 
     def _schedule_shutdown(self, signal: signal.Signals) -> None:  # mode internal, see test_faust_internals
+        self._start_deadline()
+        super()._schedule_shutdown(signal)
+
+    def on_worker_shutdown(self) -> None:  # mode's hook before the stop after a crash (and after a signal's)
+        self._start_deadline()
+        super().on_worker_shutdown()
+
+    def _start_deadline(self) -> None:
         if self._deadline.ident is None:  # once: a second signal changes nothing
             self._deadline.start()
-        super()._schedule_shutdown(signal)
 
     def stopped(self) -> None:
         """The stop is over: the deadline no longer applies."""

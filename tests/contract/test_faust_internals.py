@@ -108,6 +108,8 @@ def test_the_assignor_and_worker_attributes() -> None:
     # runtime.py DeadlineWorker: the signal handlers of mode's worker schedule the stop here
     assert parameters(faust.Worker._schedule_shutdown) == ["self", "signal"]
     assert "self._schedule_shutdown(signal.SIGTERM)" in inspect.getsource(mode.Worker._on_sigterm)
+    source = inspect.getsource(mode.Worker.execute_from_commandline)
+    assert source.index("self.on_worker_shutdown()") < source.index("self.stop_and_shutdown()")
 
 
 def test_a_stream_takes_its_events_from_its_channels_queue() -> None:
