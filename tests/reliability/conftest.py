@@ -3,7 +3,8 @@
 import os
 import random
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import pytest
 
@@ -41,6 +42,16 @@ class Figures:
         self.lost += sum(len(difference.lost) for difference in found.values())
         self.duplicated += sum(len(difference.duplicated) for difference in found.values())
 
+    def add(self, other: Mapping[str, Any]) -> None:
+        """Add the figures of another test process (asdict of its Figures, sent back by pytest-xdist)."""
+        for name, value in other.items():
+            if name == "seed":
+                self.seed = self.seed if value is None else value
+            elif name == "touched":
+                self.touched = self.touched or bool(value)
+            else:
+                setattr(self, name, getattr(self, name) + value)  # counts add up, lists concatenate
+
 
 FIGURES = Figures()
 ELSEWHERE = (
@@ -53,11 +64,47 @@ ELSEWHERE = (
 )
 
 
-@pytest.fixture(scope="session")
-def fault_seed() -> int:
-    """PAGEWIRE_FAULT_SEED when set (to replay a failure), else a fresh one: printed either way."""
+# scripts/reliability runs the suite in two pytest processes (pytest-xdist): the controller draws the seed,
+# gives it to each process, and sums the figures they send back at their end
+_SEED_INPUT = "pagewire_fault_seed"
+_FIGURES_OUTPUT = "pagewire_figures"
+
+
+def chosen_seed(config: pytest.Config) -> int:
+    """PAGEWIRE_FAULT_SEED when set (to replay a failure), else the controller's, else a fresh one."""
+    handed = getattr(config, "workerinput", {}).get(_SEED_INPUT)
+    if handed is not None:
+        return int(handed)
     chosen = os.environ.get(SEED_VARIABLE)
-    seed = int(chosen) if chosen else random.SystemRandom().randrange(1, 2**31)
+    if chosen:
+        return int(chosen)
+    if FIGURES.seed is None:
+        FIGURES.seed = random.SystemRandom().randrange(1, 2**31)
+    return FIGURES.seed
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """xdist, in the controller: every test process replays the same seed."""
+    node.workerinput[_SEED_INPUT] = chosen_seed(node.config)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """xdist, in the controller: a test process ended; add what it proved."""
+    FIGURES.add(getattr(node, "workeroutput", {}).get(_FIGURES_OUTPUT, {}))
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    output = getattr(session.config, "workeroutput", None)
+    if output is not None:  # a test process of xdist: its figures go to the controller
+        output[_FIGURES_OUTPUT] = asdict(FIGURES)
+
+
+@pytest.fixture(scope="session")
+def fault_seed(request: pytest.FixtureRequest) -> int:
+    """The run's seed (chosen_seed): printed in the summary, with every kill point."""
+    seed = chosen_seed(request.config)
     FIGURES.seed = seed
     return seed
 
