@@ -79,6 +79,26 @@ async def start_until_stopped(
     return None
 
 
+async def stop_clients(*clients: AIOKafkaConsumer | AIOKafkaProducer) -> None:
+    """Stop every client, in order, each even when one before it did not stop cleanly.
+
+    With no broker answering, aiokafka's consumer.stop() cancels the fetch that waits out its retry backoff
+    and re-raises that fetch's CancelledError: a sink's SIGTERM stop ended with a traceback, exit 1 and
+    its producer never closed. Such an error is logged; a cancellation of the caller itself propagates."""
+    for client in clients:
+        try:
+            await client.stop()
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():
+                raise
+            log.warning("kafka client stopped uncleanly", extra={"client": type(client).__name__})
+        except KafkaError as exc:
+            log.warning(
+                "kafka client stopped uncleanly", extra={"client": type(client).__name__, "error": str(exc)}
+            )
+
+
 async def _wait_after(
     failure: KafkaError,
     backoff: Backoff,

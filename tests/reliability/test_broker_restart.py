@@ -19,7 +19,7 @@ from services.localkafka.broker import LocalKafka
 from tests.reliability.conftest import Figures
 from tests.reliability.runs import RunResult, assert_same, databases, differences
 from tests.support.pipeline import CHATS, pipeline
-from tests.support.processes import PAGEWIRE
+from tests.support.processes import PAGEWIRE, PagewireProcess
 from tests.support.receiver import receiver, unused_port
 from tests.support.replay import Page, build_replay
 from tests.support.worker import Worker, own_topics, read_outputs, record, sample, send
@@ -194,4 +194,45 @@ async def test_a_worker_whose_broker_is_gone_exits_4_once_its_stop_timeout_passe
     (line,) = [entry for entry in entries if entry["event"] == "worker stop timed out"]
     assert line["level"] == "error"
     assert line["timeout_seconds"] == STOP_TIMEOUT
+    await asyncio.to_thread(broker.up)
+
+
+SINKS = {
+    "storage": ("sink", "storage"),
+    "alerts": ("sink", "alerts"),
+}
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("sink", sorted(SINKS))
+async def test_a_sink_whose_broker_is_gone_stops_on_sigterm_with_exit_0(
+    sink: str, broker: LocalKafka, test_env: dict[str, str], tmp_path: Path
+) -> None:
+    """SIGTERM while every broker is down: the sink closes its clients, logs no traceback and exits 0
+    (its offsets stay where they were: what it held is read again at the next start)."""
+    await asyncio.to_thread(broker.up)
+    private = Settings.load({**test_env, "PAGEWIRE_KAFKA_BOOTSTRAP": broker.bootstrap})
+    own = await own_topics(private, f"stop-{sink}")
+    destinations = tmp_path / "destinations.yaml"
+    destinations.write_text("destinations:\n  ops:\n    kind: slack\n    url_env: OPS_URL\n")
+    env = {
+        **test_env,
+        **own.env,
+        "PAGEWIRE_KAFKA_BOOTSTRAP": broker.bootstrap,
+        "PAGEWIRE_ALERT_DESTINATIONS": str(destinations),
+        "OPS_URL": f"http://127.0.0.1:{unused_port()}/hook",
+    }
+    process = PagewireProcess(SINKS[sink], env, tmp_path / "sink.log")
+    try:
+        await process.start()
+        await kill_9(broker)
+        await asyncio.sleep(2)  # its consumer notices: fetches fail and wait out their backoff
+        asked = time.monotonic()
+        code = await process.stop(timeout=60)
+        took = time.monotonic() - asked
+    finally:
+        await process.kill()  # gone already, unless the test failed
+    log = process.log.read_text()
+    assert code == 0 and "Traceback" not in log, process.tail()
+    assert took < 20, f"exited {took:.1f}s after SIGTERM"
     await asyncio.to_thread(broker.up)

@@ -104,7 +104,7 @@ class DestinationLoop:
             finally:
                 self._readiness.set(self.condition, False)
                 self.consumer = None
-                await consumer.stop()
+                await kafka.stop_clients(consumer)
         finally:
             await self._client.aclose()
 

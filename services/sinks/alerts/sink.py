@@ -91,7 +91,7 @@ class AlertSink:
             with suppress(asyncio.CancelledError):
                 await lag
             self.readiness.set(PRODUCER_CONDITION, False)
-            await producer.stop()
+            await kafka.stop_clients(producer)
 
     async def _start_producer(self) -> AIOKafkaProducer | None:
         settings, alert_sink = self._settings.kafka, self._settings.alert_sink

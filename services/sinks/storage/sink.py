@@ -101,8 +101,7 @@ class StorageSink:
                 with suppress(asyncio.CancelledError):
                     await lag
                 self.readiness.set("kafka", False)
-                await consumer.stop()
-                await producer.stop()
+                await kafka.stop_clients(consumer, producer)
         finally:
             self.readiness.set("database", False)
             await self._database.close()
