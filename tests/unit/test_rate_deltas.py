@@ -4,6 +4,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from services.domain.ticker.dedupe import observe_ticker
 from services.domain.ticker.deltas import RateDelta, RateReading, RateRun, compute_delta, window_move
@@ -228,3 +230,38 @@ def test_history_is_capped() -> None:
         state = observe_ticker(state, observation(rate, when=at(step)), rules).state
     assert state is not None
     assert [r.rate for r in state.history] == ["0.01146", "0.01147", "0.01148"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    steps=st.lists(
+        st.tuples(st.sampled_from(["0.01144", "0.01146", "0.01150"]), st.integers(1, 4000)),
+        min_size=1,
+        max_size=60,
+    ),
+    limit=st.integers(min_value=2, max_value=8),
+)
+def test_the_pruned_history_is_every_run_still_in_reach_capped_at_the_limit(
+    steps: list[tuple[str, int]], limit: int
+) -> None:
+    """Whatever the moves and the gaps between them (ten minutes to four weeks), the history after each
+    new rate is the runs a window may still take as reference (last seen within two longest windows, 2 x 1
+    week here) plus the current run, the latest `limit` of them: the definition, against the bisection."""
+    rules = StreamRules.parse(windows="1h,1d,1w", history_limit=str(limit))
+    state: TickerState | None = None
+    minutes = 0
+    for rate, gap in steps:
+        minutes += gap * 10
+        moment = at(0) + timedelta(minutes=minutes)
+        before = None if state is None else state.history
+        state = observe_ticker(state, observation(rate, when=moment), rules).state
+        assert state is not None
+        if before is None:
+            continue
+        if rate == before[-1].rate:  # the same rate again: its run grows, nothing is pruned
+            assert state.history == (*before[:-1], RateRun(rate, before[-1].since, moment))
+            continue
+        grown = (*before, RateRun(rate, moment, moment))
+        horizon = moment - 2 * timedelta(weeks=1)
+        expected = tuple(run for run in grown[:-1] if run.until >= horizon) + grown[-1:]
+        assert state.history == expected[-limit:]
