@@ -22,7 +22,7 @@ from tests.support.pipeline import CHATS, pipeline
 from tests.support.processes import PAGEWIRE, PagewireProcess
 from tests.support.receiver import receiver, unused_port
 from tests.support.replay import Page, build_replay
-from tests.support.worker import Worker, own_topics, read_outputs, record, sample, send
+from tests.support.worker import OwnTopics, Worker, own_topics, read_outputs, record, sample, send
 
 REPLAY_SEED = 3  # the pages; the fault is the same every run: a kill -9 once a quarter is on Kafka
 # The production session timeout (PAGEWIRE_WORKER_SESSION_TIMEOUT, 30 s by default), set here well above the
@@ -158,22 +158,24 @@ async def test_a_broker_killed_mid_replay_and_restarted_loses_nothing(
 STOP_TIMEOUT = 4  # PAGEWIRE_WORKER_STOP_TIMEOUT for the test below
 
 
+async def on_private_broker(
+    broker: LocalKafka, test_env: dict[str, str], name: str
+) -> tuple[OwnTopics, dict[str, str]]:
+    """Topics of a test's own on the private broker (started again: the test before may have killed it),
+    and the environment of a process that reaches them."""
+    await asyncio.to_thread(broker.up)
+    own = await own_topics(Settings.load({**test_env, "PAGEWIRE_KAFKA_BOOTSTRAP": broker.bootstrap}), name)
+    return own, {**test_env, **own.env, "PAGEWIRE_KAFKA_BOOTSTRAP": broker.bootstrap}
+
+
 @pytest.mark.timeout(300)
 async def test_a_worker_whose_broker_is_gone_exits_4_once_its_stop_timeout_passes(
     broker: LocalKafka, test_env: dict[str, str], tmp_path: Path
 ) -> None:
     """SIGTERM while every broker is down: the stop cannot commit or flush, and used to wait for the
     brokers as long as they stayed away; it gives up after PAGEWIRE_WORKER_STOP_TIMEOUT, and says so."""
-    await asyncio.to_thread(broker.up)  # running already after the replay above; started if run alone
-    private = Settings.load({**test_env, "PAGEWIRE_KAFKA_BOOTSTRAP": broker.bootstrap})
-    own = await own_topics(private, "stop")
-    env = {
-        **test_env,
-        **own.env,
-        "PAGEWIRE_KAFKA_BOOTSTRAP": broker.bootstrap,
-        "PAGEWIRE_WORKER_STOP_TIMEOUT": str(STOP_TIMEOUT),
-    }
-    worker = Worker(env, tmp_path / "worker.log")
+    own, env = await on_private_broker(broker, test_env, "stop")
+    worker = Worker({**env, "PAGEWIRE_WORKER_STOP_TIMEOUT": str(STOP_TIMEOUT)}, tmp_path / "worker.log")
     try:
         await worker.start()
         page = sample("stop.example", "replay/20250219T060000Z.txt")
@@ -194,35 +196,25 @@ async def test_a_worker_whose_broker_is_gone_exits_4_once_its_stop_timeout_passe
     (line,) = [entry for entry in entries if entry["event"] == "worker stop timed out"]
     assert line["level"] == "error"
     assert line["timeout_seconds"] == STOP_TIMEOUT
-    await asyncio.to_thread(broker.up)
-
-
-SINKS = {
-    "storage": ("sink", "storage"),
-    "alerts": ("sink", "alerts"),
-}
+    await asyncio.to_thread(broker.up)  # up again, so the fixture's stop reaps the process it started
 
 
 @pytest.mark.timeout(300)
-@pytest.mark.parametrize("sink", sorted(SINKS))
+@pytest.mark.parametrize("command", [("sink", "storage"), ("sink", "alerts")], ids=["storage", "alerts"])
 async def test_a_sink_whose_broker_is_gone_stops_on_sigterm_with_exit_0(
-    sink: str, broker: LocalKafka, test_env: dict[str, str], tmp_path: Path
+    command: tuple[str, ...], broker: LocalKafka, test_env: dict[str, str], tmp_path: Path
 ) -> None:
     """SIGTERM while every broker is down: the sink closes its clients, logs no traceback and exits 0
     (its offsets stay where they were: what it held is read again at the next start)."""
-    await asyncio.to_thread(broker.up)
-    private = Settings.load({**test_env, "PAGEWIRE_KAFKA_BOOTSTRAP": broker.bootstrap})
-    own = await own_topics(private, f"stop-{sink}")
+    _, env = await on_private_broker(broker, test_env, f"stop-{command[-1]}")
     destinations = tmp_path / "destinations.yaml"
     destinations.write_text("destinations:\n  ops:\n    kind: slack\n    url_env: OPS_URL\n")
     env = {
-        **test_env,
-        **own.env,
-        "PAGEWIRE_KAFKA_BOOTSTRAP": broker.bootstrap,
+        **env,
         "PAGEWIRE_ALERT_DESTINATIONS": str(destinations),
         "OPS_URL": f"http://127.0.0.1:{unused_port()}/hook",
     }
-    process = PagewireProcess(SINKS[sink], env, tmp_path / "sink.log")
+    process = PagewireProcess(command, env, tmp_path / "sink.log")
     try:
         await process.start()
         await kill_9(broker)
