@@ -1,7 +1,8 @@
 """Consumer lag of the worker's Faust consumer into pagewire_consumer_lag_messages (services.common.lag)."""
 
 import logging
-from typing import Any, cast
+from collections.abc import Mapping
+from typing import Any, TypeVar, cast
 
 import faust
 
@@ -9,6 +10,7 @@ from services.common.lag import LagReporter
 from services.common.metrics import STANDBY_LAG
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 _REPORTER = LagReporter()
 
 
@@ -41,10 +43,21 @@ async def report_standby_lag(app: faust.App) -> None:
         recovery = cast(Any, app.tables).recovery  # Faust internal, see test_faust_internals
         standbys = set(recovery.standby_tps)
         ends = await app.consumer.highwaters(*standbys) if standbys else {}
-        # standby_offsets: the offset of the last record read into the copy (-1: none yet)
-        read = recovery.standby_offsets
-        STANDBY_LAG.set(
-            sum(max(int(end) - 1 - int(read.get(tp, -1)), 0) for tp, end in ends.items() if end is not None)
-        )
+        STANDBY_LAG.set(standby_lag_records(ends, recovery.standby_offsets))
     except Exception as exc:
         log.warning("standby lag not measured", extra={"reason": type(exc).__name__})
+
+
+def standby_lag_records(ends: Mapping[T, int | None], read: Mapping[T, int | None]) -> int:
+    """Records of each partition from `ends` (its end offset; None: not known) not yet read into its copy.
+
+    `read` is Faust's standby_offsets: the offset of the last record read into the copy, absent or None
+    when none was yet (Faust sets None for a partition whose copy has no offset stored, until its first
+    record: a None read as -1, where int(None) had stopped the gauge with a TypeError after a rebalance).
+    """
+    lag = 0
+    for tp, end in ends.items():
+        last = read.get(tp)
+        if end is not None:
+            lag += max(int(end) - 1 - (-1 if last is None else int(last)), 0)
+    return lag

@@ -103,6 +103,8 @@ def test_the_assignor_and_worker_attributes() -> None:
     assert parameters(PartitionAssignor.assigned_standbys) == ["self"]
     assert isinstance(TableManager.recovery, property)
     assert {"standby_tps", "standby_offsets"} <= set(Recovery.__annotations__)
+    # lag.py standby_lag_records: a standby copy with no offset stored reads None until its first record
+    assert "offsets.setdefault(tp, None)" in inspect.getsource(Recovery._add)
     # services/stream/runtime.py: the terminal spinner is switched off on the worker
     assert "spinner" in faust.Worker.__annotations__
     # runtime.py DeadlineWorker: the signal handlers of mode's worker schedule the stop here
