@@ -30,6 +30,8 @@ def make_app(settings: Settings, **overrides: Any) -> faust.App:
         # (run_worker resolves 0, "auto", against the cluster before the app is made)
         "topic_replication_factor": settings.kafka.replication_factor or 1,
         "broker_session_timeout": settings.worker.session_timeout_seconds,
+        # Faust refuses a session timeout above its request timeout (90 s) with a crash at start-up
+        "broker_request_timeout": max(90.0, settings.worker.session_timeout_seconds),
         # other workers of the group keep a copy of each partition's tables, read from its changelog as
         # it is written: the one that takes the partition over (a crash, a scale-in) reads only the tail
         "table_standby_replicas": settings.worker.standbys,

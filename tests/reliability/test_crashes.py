@@ -8,8 +8,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import orjson
 import pytest
 
+from tests.reliability.compare import identity
 from tests.reliability.conftest import BURST, PAUSE, SITES, Figures
 from tests.reliability.runs import FaultPoint, RunResult, assert_same, differences, run_replay
 from tests.support.pipeline import Pipeline
@@ -30,6 +32,11 @@ VICTIMS = (
     + ("alert sink",) * 2
 )
 STORES = ("rocksdb", "memory")
+
+
+def distinct(result: RunResult, name: str) -> int:
+    """The messages of topic `name` a consumer keeps when it dedupes on their identity (compare.IDENTITY)."""
+    return len({identity(name, orjson.loads(value), result.prefix) for _, value in result.topics[name]})
 
 
 def kill_plan(seed: int, snapshots: int) -> list[FaultPoint]:
@@ -117,7 +124,10 @@ async def test_sigkills_at_random_points_lose_nothing_and_duplicate_nothing(
         f"{recoveries.during} of them during the worker's recovery ({recoveries.after} landed after it)"
     )
     assert_same(found, fault_seed)
-    assert len(reference.topics["snapshots.parsed"]) == len(replay.records) - replay.poison
-    assert len(reference.topics["ticker.rows"]) > 3000 and len(reference.topics["alerts"]) > 100
-    assert len(reference.topics["deadletter"]) == replay.poison
+    # the clean run is at-least-once too: under load its worker may be rebalanced and read again from its
+    # committed offsets (69 identical repeats of snapshots.parsed once on a busy CI machine), so what is
+    # counted is what a consumer deduping on identity keeps: one summary per snapshot but the poison
+    assert distinct(reference, "snapshots.parsed") == len(replay.records) - replay.poison
+    assert distinct(reference, "ticker.rows") > 3000 and distinct(reference, "alerts") > 100
+    assert distinct(reference, "deadletter") == replay.poison
     assert recoveries.during > 0, "no kill landed while the worker was recovering its tables"

@@ -167,6 +167,35 @@ async def test_a_receiver_that_stays_down_is_given_up_at_the_deadline() -> None:
     assert time.now == 7.5
 
 
+async def hang(_: httpx.Request) -> httpx.Response:
+    await asyncio.sleep(10)  # longer than any budget below: the attempt's timeout ends it
+    return httpx.Response(200)
+
+
+@pytest.mark.parametrize(
+    ("first", "last"), [(refused, "last error connection failed"), (status(503), "last status 503")]
+)
+async def test_an_attempt_the_deadline_cuts_short_keeps_the_last_whole_attempts_error(
+    first: Answer, last: str
+) -> None:
+    time = FakeTime()
+    # attempts at 0, 0.5, 1.5, 3.5 and 7.5s: the fifth has 0.1s of the deadline left, not its 5s timeout
+    limits = DeliveryLimits(100.0, 1.0, 5.0, 7.6, 50, 1.0, 8.0)
+    delivery, requests = client([first] * 4 + [hang], time, limits=limits)
+    result = await deliver(delivery)
+    status_code = 503 if last.endswith("503") else None
+    assert result == DeliveryResult(False, 5, status_code, "deadline_exceeded", last)
+    assert len(requests) == 5
+
+
+async def test_a_receiver_that_times_out_on_a_whole_attempt_is_reported_as_timing_out() -> None:
+    time = FakeTime()
+    limits = DeliveryLimits(100.0, 0.05, 0.05, 1.0, 2, 1.0, 8.0)
+    delivery, _ = client([hang], time, limits=limits)
+    result = await deliver(delivery)
+    assert result == DeliveryResult(False, 2, None, "attempts_exhausted", "last error timeout")
+
+
 async def test_a_retry_after_past_the_deadline_gives_up_now() -> None:
     time = FakeTime()
     delivery, _ = client([status(429, {"Retry-After": "120"})], time)

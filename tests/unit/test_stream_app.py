@@ -38,6 +38,24 @@ def test_changelogs_get_the_configured_replicas_and_a_crashed_worker_is_noticed_
     assert app.conf.broker_session_timeout == 12.0
 
 
+@pytest.mark.parametrize(("session", "request_timeout"), [("30", 90.0), ("120", 120.0)])
+def test_a_session_timeout_above_fausts_request_timeout_raises_that_too(
+    tmp_path: Path, session: str, request_timeout: float
+) -> None:
+    """Faust refuses to start a consumer whose session timeout is above its request timeout (a crash with
+    120 s before); a worker started with 120 s: tests/reliability/test_broker_restart.py."""
+    settings = Settings.load(
+        {
+            "PAGEWIRE_WORKER_STORE": "memory",
+            "PAGEWIRE_STATE_DIR": str(tmp_path),
+            "PAGEWIRE_WORKER_SESSION_TIMEOUT": session,
+        }
+    )
+    app = make_app(settings)
+    assert app.conf.broker_session_timeout == float(session)
+    assert app.conf.broker_request_timeout == request_timeout
+
+
 def test_the_changelog_batch_comes_from_its_setting_and_an_empty_batch_is_refused(tmp_path: Path) -> None:
     base = {"PAGEWIRE_WORKER_STORE": "memory", "PAGEWIRE_STATE_DIR": str(tmp_path)}
     topology = build_topology(Settings.load({**base, "PAGEWIRE_WORKER_CHANGELOG_BATCH": "250"}))

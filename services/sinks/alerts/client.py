@@ -112,10 +112,11 @@ class DestinationClient:
                 return DeliveryResult(False, attempts, last_status, DEADLINE_EXCEEDED, last)
             attempts += 1
             self._pacer.started()
-            answer = await self._attempt(alert, min(limits.timeout_seconds, remaining))
-            last_status = answer.status
+            budget = min(limits.timeout_seconds, remaining)
+            answer = await self._attempt(alert, budget)
             asked: float | None = None
             if answer.status is not None:
+                last_status = answer.status
                 outcome = verdict(answer.status)
                 if outcome == "delivered":
                     hold = pacing_hold(answer.headers)
@@ -126,15 +127,17 @@ class DestinationClient:
                     return DeliveryResult(False, attempts, answer.status, REJECTED, f"status {answer.status}")
                 asked = server_wait(answer.status, answer.headers, answer.body, self._wall())
                 last = f"last status {answer.status}"
-            else:
-                last = f"last error {answer.problem}"
+            elif not (answer.problem == "timeout" and budget < limits.timeout_seconds and attempts > 1):
+                last, last_status = f"last error {answer.problem}", None
+            # else the deadline cut the attempt short, which says nothing of the receiver: the reason keeps
+            # what the last whole attempt got (a receiver refusing connections is not reported as timing out)
             wait = delivery_retry_wait(
                 attempts - 1, limits.backoff_base_seconds, limits.backoff_max_seconds, self._jitter(), asked
             )
             elapsed = self._clock() - started
             reason = give_up(attempts, limits.max_attempts, elapsed, wait, limits.deadline_seconds)
             if reason is not None:
-                return DeliveryResult(False, attempts, answer.status, reason, last)
+                return DeliveryResult(False, attempts, last_status, reason, last)
             DELIVERIES.labels(destination=self._target.name, outcome="retried").inc()
             log.info(
                 "delivery attempt failed, retrying",
