@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal
 
-from services.domain.articles.cue_automaton import CueAutomaton, Hit
+from services.domain.articles.cue_automaton import CueAutomaton, Hit, Scan
 from services.domain.articles.cue_index import (
     CueHeads,
     WordIndex,
@@ -143,7 +143,7 @@ class Taxonomy:
     title_weight: float = 3.0
     body_weight: float = 1.0
     min_score: float = 3.0
-    # every rule's cues in one automaton: one pass over an ASCII part finds all their matches
+    # every rule's cues in one automaton: one pass over a part finds all their matches (cue_automaton.py)
     _automaton: CueAutomaton = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -155,36 +155,26 @@ class Taxonomy:
             (fold_typography(title), "title", self.title_weight),
             (fold_typography(body), "body", self.body_weight),
         )
-        automaton = self._automaton
-        parts = tuple(
-            _Part(text, where, weight, automaton.matches(text) if text.isascii() else None)
-            for text, where, weight in folded
-        )
+        scan = self._automaton.scan
+        parts = tuple(_Part(text, where, weight, scan(text)) for text, where, weight in folded)
         countries = self._family(self.countries, 0, parts)
         return Labels(countries, self._family(self.subjects, len(self.countries), parts))
 
     def _family(self, rules: Sequence[LabelRule], first: int, parts: Sequence["_Part"]) -> tuple[Label, ...]:
         """The labels of one family; `first` is the index of its first rule in the automaton's list."""
         found: list[tuple[float, int, Label]] = []
-        eligible = self._automaton.eligible
         for order, rule in enumerate(rules):
             cues: list[CueMatch] = []
             score = 0.0
             for part in parts:
-                # the automaton's answer; None where it has none (not ASCII, not eligible, or one of the
-                # rule's ignored phrases occurs: the regex blanks those first)
-                matched = None
-                if part.hits is not None and first + order in eligible:
-                    matched = part.hits.get(first + order, [])
-                if matched is None:
-                    if not part.words.may_start(rule.heads):
-                        continue  # no cue can start in this part: the rule finds nothing here
-                    matched = rule.matches(part.text, part.words)
+                matched = part.matches(first + order, rule)
+                if not matched:
+                    continue
                 counts: dict[str, int] = {}
                 for _, cue in matched:
                     counts[cue] = counts.get(cue, 0) + 1
-                cues.extend(CueMatch(cue, part.where, count) for cue, count in counts.items())
-                score += part.weight * sum(counts.values())
+                cues += [CueMatch(cue, part.where, count) for cue, count in counts.items()]
+                score += part.weight * len(matched)
             if cues and score >= self.min_score:
                 found.append((-score, order, Label(rule.slug, rule.name, score, tuple(cues))))
         return tuple(label for *_, label in sorted(found, key=lambda item: item[:2]))
@@ -205,7 +195,21 @@ class _Part:
     text: str
     where: Where
     weight: float
-    hits: dict[int, list[Hit] | None] | None  # None: not ASCII, every rule takes its regex
+    scan: Scan
+
+    def matches(self, index: int, rule: LabelRule) -> list[Hit]:
+        """The matches of `rule`, the automaton's rule `index`, in this part."""
+        scan = self.scan
+        if index in scan.answered:
+            hits = scan.hits.get(index, [])
+            if hits is not None:
+                return hits
+            # None: one of the rule's ignored phrases occurs, and its regex blanks those first
+        if rule.heads is None or (rule.heads.exotic and not self.text.isascii()):
+            return rule.matches(self.text)  # the word index cannot place its cues here
+        if not self.words.may_start(rule.heads):
+            return []  # no cue can start in this part
+        return rule.matches(self.text, self.words)
 
     @cached_property
     def words(self) -> WordIndex:
