@@ -1,6 +1,7 @@
 """Kafka clients configured the pagewire way, and idempotent topic creation from the catalog."""
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -10,7 +11,7 @@ from typing import Any, TypeVar
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
-from aiokafka.errors import KafkaError, TopicAlreadyExistsError, for_code
+from aiokafka.errors import KafkaError, KafkaTimeoutError, TopicAlreadyExistsError, for_code
 
 from services.common.catalog import Catalog, TopicSpec, TopicState
 from services.common.retry import Backoff
@@ -97,6 +98,33 @@ async def stop_clients(*clients: AIOKafkaConsumer | AIOKafkaProducer) -> None:
             log.warning(
                 "kafka client stopped uncleanly", extra={"client": type(client).__name__, "error": str(exc)}
             )
+
+
+async def stop_producer(client: AIOKafkaProducer, grace: float) -> int:
+    """Stop `client` once Kafka acknowledged what it holds, waiting `grace` seconds at most; what is still
+    unacknowledged then is dropped (each send's future fails with KafkaTimeoutError). Returns how many
+    batches were dropped.
+
+    As the Java producer's close(timeout): aiokafka's stop() waits for every batch, and an idempotent
+    producer never expires one whose partition has a known leader, so with that broker gone it never
+    returned. Its sender is stopped first (an in-flight request puts its batch back), then the batches are
+    failed. aiokafka internals, pinned by tests/contract/test_aiokafka_internals.py."""
+    if grace > 0:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(client.flush(), grace)
+    await client._sender.close()  # as stop() does first; an in-flight request puts its batch back
+    accumulator = client._message_accumulator
+    batches = [batch for queue in accumulator._batches.values() for batch in queue]
+    batches += accumulator._pending_batches
+    if batches:
+        # a batch sent once and put back carries a callback that takes it out of the in-flight set when it
+        # completes: it has to be found there
+        accumulator._pending_batches.update(batches)
+        accumulator.fail_all(KafkaTimeoutError())
+        for batch in batches:
+            batch._drain_waiter.exception()  # retrieved: no "exception never retrieved" at exit
+    await stop_clients(client)
+    return len(batches)
 
 
 async def _wait_after(

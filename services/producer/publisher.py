@@ -11,7 +11,7 @@ from aiokafka.errors import KafkaError, UnknownTopicOrPartitionError
 
 from services.common import codec
 from services.common.catalog import load_catalog
-from services.common.kafka import producer, start_until_stopped
+from services.common.kafka import producer, start_until_stopped, stop_producer
 from services.common.retry import Backoff
 from services.common.settings import Settings, package_version
 from services.domain.errors import BrokerError, ConfigError
@@ -48,6 +48,7 @@ class Publisher:
         self.topic = load_catalog(settings.kafka.topic_prefix).name("snapshots.raw")
         self._producer: AIOKafkaProducer | None = None
         self._order = asyncio.Lock()
+        self._outstanding = 0  # publish calls not returned yet
 
     async def __aenter__(self) -> Self:
         await self.start()
@@ -82,12 +83,25 @@ class Publisher:
         if self._producer is None:
             raise BrokerError("the publisher is not started")
         value = codec.encode(snapshot.to_envelope())
+        timeout = self._settings.producer.delivery_timeout_seconds
+        self._outstanding += 1
+        deadline = asyncio.get_running_loop().time() + timeout
         try:
             async with self._order:
+                # waits for the topic's metadata, up to the timeout (aiokafka's request timeout)
                 acknowledged = await self._producer.send(
                     self.topic, value, key=snapshot.site.encode(), headers=provenance_headers(snapshot)
                 )
-            await acknowledged
+            # the rest of the timeout for the acknowledgement, which aiokafka does not bound: an idempotent
+            # producer never expires a batch whose partition has a known leader, and retries it for as long
+            # as that broker is down
+            async with asyncio.timeout_at(deadline):
+                await acknowledged
+        except TimeoutError as exc:
+            raise BrokerError(
+                f"Kafka did not acknowledge {snapshot.source_url} within {timeout:g}s "
+                "(PAGEWIRE_PRODUCER_DELIVERY_TIMEOUT)"
+            ) from exc
         except UnknownTopicOrPartitionError as exc:
             raise BrokerError(
                 f"Kafka did not acknowledge {snapshot.source_url}: topic {self.topic} does not exist on "
@@ -95,9 +109,19 @@ class Publisher:
             ) from exc
         except KafkaError as exc:
             raise BrokerError(f"Kafka did not acknowledge {snapshot.source_url}: {exc!r}") from exc
+        finally:
+            self._outstanding -= 1
 
     async def stop(self) -> None:
-        """Flush what is pending, then close; safe to call twice."""
+        """Flush what is pending, then close; safe to call twice.
+
+        A publish still running is given its delivery timeout. Records Kafka has not acknowledged once
+        every publish returned belong to ones reported failed: they are dropped, not retried for as long
+        as the broker stays away."""
         client, self._producer = self._producer, None
-        if client is not None:
-            await client.stop()
+        if client is None:
+            return
+        grace = self._settings.producer.delivery_timeout_seconds if self._outstanding else 0.0
+        dropped = await stop_producer(client, grace)
+        if dropped:
+            log.warning("unacknowledged records dropped at stop (their snapshots were reported failed)")

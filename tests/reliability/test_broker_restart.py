@@ -12,12 +12,15 @@ from pathlib import Path
 
 import orjson
 import pytest
+from aiohttp import web
+from prometheus_client.parser import text_string_to_metric_families
 
 from services.common.kafka import message_counts
 from services.common.settings import LocalKafkaSettings, Settings
 from services.localkafka.broker import LocalKafka
 from tests.reliability.conftest import Figures
 from tests.reliability.runs import RunResult, assert_same, databases, differences
+from tests.support.page_server import PageServer, page_server
 from tests.support.pipeline import CHATS, pipeline
 from tests.support.processes import PAGEWIRE, PagewireProcess
 from tests.support.receiver import receiver, unused_port
@@ -237,4 +240,64 @@ async def test_a_sink_whose_broker_is_gone_stops_on_sigterm_with_exit_0(
     log = process.log.read_text()
     assert code == 0 and "Traceback" not in log, process.tail()
     assert took < 20, f"exited {took:.1f}s after SIGTERM"
+    await asyncio.to_thread(broker.up)
+
+
+DELIVERY_TIMEOUT = 3  # PAGEWIRE_PRODUCER_DELIVERY_TIMEOUT for the test below
+RUNNER = "services.producer.runner"  # the logger of a failed send
+
+
+async def a_new_page_each_time(request: web.Request, server: PageServer) -> web.StreamResponse:
+    body = f"KGS/USD = 0.01144 0%\nPoll {len(server.requests)}\n".encode()
+    return web.Response(body=body, content_type="text/plain", charset="utf-8")
+
+
+@pytest.mark.timeout(300)
+async def test_a_polling_producer_whose_broker_is_gone_fails_its_sends_and_stops_on_sigterm(
+    broker: LocalKafka, test_env: dict[str, str], tmp_path: Path
+) -> None:
+    """Pages keep changing while every broker is down: each send is reported failed once
+    PAGEWIRE_PRODUCER_DELIVERY_TIMEOUT passes (aiokafka's idempotent producer would retry it for as long as
+    the broker stays away), and SIGTERM stops the producer, exit 0, without waiting for the broker."""
+    own, env = await on_private_broker(broker, test_env, "stop-producer")
+    raw = own.catalog.name("snapshots.raw")
+    async with page_server(a_new_page_each_time, path="/news") as server:
+        process = PagewireProcess(
+            ("produce", server.url, "--interval", "0.5", "--allow-private"),
+            {**env, "PAGEWIRE_PRODUCER_DELIVERY_TIMEOUT": str(DELIVERY_TIMEOUT)},
+            tmp_path / "producer.log",
+        )
+        try:
+            await process.start()
+            await on_kafka(own.settings, raw, 1)  # a page sent and acknowledged
+            await kill_9(broker)
+            polled = len(server.requests)
+            # polls go on, each a changed page whose send waits for a broker that is gone
+            await server.wait_for_requests(polled + 2 * DELIVERY_TIMEOUT)
+            readiness = await process.get("/readyz")
+            metrics = await process.metrics()
+            asked = time.monotonic()
+            code = await process.stop(timeout=60)
+            took = time.monotonic() - asked
+        finally:
+            await process.kill()  # gone already, unless the test failed
+    log = process.log.read_text()
+    assert code == 0 and "Traceback" not in log, process.tail()
+    assert took < DELIVERY_TIMEOUT + 10, f"exited {took:.1f}s after SIGTERM"
+    entries = [orjson.loads(line) for line in log.splitlines() if line.startswith("{")]
+    failures = [entry for entry in entries if entry["level"] == "error" and entry["logger"] == RUNNER]
+    assert failures, process.tail()
+    reason = f"within {DELIVERY_TIMEOUT}s (PAGEWIRE_PRODUCER_DELIVERY_TIMEOUT)"
+    assert {entry["event"] for entry in failures} == {f"Kafka did not acknowledge {server.url} {reason}"}
+    (stopped,) = [entry for entry in entries if entry["event"] == "producer stopped"]
+    assert stopped["sent"] >= 1 and stopped["failed"] == len(failures)
+    # while the broker was away: not ready on kafka, and the failures counted by reason
+    assert readiness.status_code == 503 and "kafka" in readiness.text, readiness.text
+    failed = {
+        sample.labels["reason"]: sample.value
+        for family in text_string_to_metric_families(metrics)
+        for sample in family.samples
+        if sample.name == "pagewire_snapshots_failed_total" and sample.labels["site"] == "127.0.0.1"
+    }
+    assert list(failed) == ["broker_unavailable"] and failed["broker_unavailable"] >= 1, metrics
     await asyncio.to_thread(broker.up)
