@@ -212,6 +212,15 @@ async def test_a_worker_whose_broker_is_gone_exits_4_once_its_stop_timeout_passe
     await asyncio.to_thread(broker.up)  # up again, so the fixture's stop reaps the process it started
 
 
+async def sigterm(process: PagewireProcess) -> float:
+    """SIGTERM a process whose broker is gone; it must exit 0 and log no traceback. How long it took."""
+    asked = time.monotonic()
+    code = await process.stop(timeout=60)
+    took = time.monotonic() - asked
+    assert code == 0 and "Traceback" not in process.log.read_text(), process.tail()
+    return took
+
+
 @pytest.mark.timeout(300)
 @pytest.mark.parametrize("command", [("sink", "storage"), ("sink", "alerts")], ids=["storage", "alerts"])
 async def test_a_sink_whose_broker_is_gone_stops_on_sigterm_with_exit_0(
@@ -232,13 +241,9 @@ async def test_a_sink_whose_broker_is_gone_stops_on_sigterm_with_exit_0(
         await process.start()
         await kill_9(broker)
         await asyncio.sleep(2)  # its consumer notices: fetches fail and wait out their backoff
-        asked = time.monotonic()
-        code = await process.stop(timeout=60)
-        took = time.monotonic() - asked
+        took = await sigterm(process)
     finally:
         await process.kill()  # gone already, unless the test failed
-    log = process.log.read_text()
-    assert code == 0 and "Traceback" not in log, process.tail()
     assert took < 20, f"exited {took:.1f}s after SIGTERM"
     await asyncio.to_thread(broker.up)
 
@@ -276,15 +281,11 @@ async def test_a_polling_producer_whose_broker_is_gone_fails_its_sends_and_stops
             await server.wait_for_requests(polled + 2 * DELIVERY_TIMEOUT)
             readiness = await process.get("/readyz")
             metrics = await process.metrics()
-            asked = time.monotonic()
-            code = await process.stop(timeout=60)
-            took = time.monotonic() - asked
+            took = await sigterm(process)
         finally:
             await process.kill()  # gone already, unless the test failed
-    log = process.log.read_text()
-    assert code == 0 and "Traceback" not in log, process.tail()
     assert took < DELIVERY_TIMEOUT + 10, f"exited {took:.1f}s after SIGTERM"
-    entries = [orjson.loads(line) for line in log.splitlines() if line.startswith("{")]
+    entries = [orjson.loads(line) for line in process.log.read_text().splitlines() if line.startswith("{")]
     failures = [entry for entry in entries if entry["level"] == "error" and entry["logger"] == RUNNER]
     assert failures, process.tail()
     reason = f"within {DELIVERY_TIMEOUT}s (PAGEWIRE_PRODUCER_DELIVERY_TIMEOUT)"
