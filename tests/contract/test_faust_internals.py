@@ -32,6 +32,10 @@ def test_the_producer_hooks_of_the_idempotent_transport() -> None:
     assert faust_aiokafka.Transport.Producer is faust_aiokafka.Producer
     assert parameters(faust_aiokafka.Producer._settings_extra) == ["self"]
     assert parameters(faust_aiokafka.Producer.flush) == ["self"]
+    # IdempotentProducer.create_topic: how Faust declares its changelog topics, through the producer
+    create_topic = faust_aiokafka.Producer.create_topic
+    assert parameters(create_topic)[:4] == ["self", "topic", "partitions", "replication"]
+    assert "await producer.client.force_metadata_update()" in inspect.getsource(create_topic)
 
 
 def test_the_consumer_seek_the_transport_overrides() -> None:

@@ -4,13 +4,16 @@ to run, and becomes ready and consumes once `pagewire topics create` made them, 
 import asyncio
 import time
 import uuid
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
+from aiokafka import AIOKafkaConsumer
 
 from services.common.catalog import load_catalog
 from services.common.kafka import ensure_topics
 from services.common.settings import Settings
+from services.stream.app import make_app
 from tests.support.worker import Worker, of_site, read_outputs, record, sample, send
 
 
@@ -70,3 +73,24 @@ async def test_a_worker_without_its_topics_says_so_and_starts_once_they_are_made
         assert [output.value["site"] for output in found] == ["late.example"]
     finally:
         assert await worker.stop() == 0, worker.tail()
+
+
+async def test_a_topic_the_worker_creates_is_listed_by_the_brokers_once_creation_returns(
+    kafka: Settings, tmp_path: Path
+) -> None:
+    """What the worker's group is assigned from: its changelog topics, created by Faust just before the
+    group is joined, are in the metadata a client then fetches (services/stream/app.py)."""
+    settings = replace(kafka, worker=replace(kafka.worker, store="memory", state_dir=tmp_path))
+    app = make_app(settings)
+    name = f"{kafka.kafka.topic_prefix}created-{uuid.uuid4().hex[:6]}.worker-site-changelog"
+    await app.producer.start()
+    try:
+        await app.producer.create_topic(name, 6, 1, compacting=True)
+        reader = AIOKafkaConsumer(bootstrap_servers=kafka.kafka.bootstrap)
+        await reader.start()
+        try:
+            assert name in await reader.topics()  # the brokers' metadata, fetched afresh
+        finally:
+            await reader.stop()
+    finally:
+        await app.producer.stop()
