@@ -19,7 +19,7 @@ from dataclasses import dataclass
 _WORD = re.compile(r"\w+")
 #: the only non-ASCII characters `(?i:[a-z])` matches, and the letter each stands for
 _TWINS = str.maketrans({"İ": "i", "ı": "i", "ſ": "s", "\u212a": "k"})
-TWINS = frozenset("İıſ\u212a")
+TWINS = frozenset(map(chr, _TWINS))
 
 
 @dataclass(frozen=True)

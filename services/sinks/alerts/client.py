@@ -127,10 +127,12 @@ class DestinationClient:
                     return DeliveryResult(False, attempts, answer.status, REJECTED, f"status {answer.status}")
                 asked = server_wait(answer.status, answer.headers, answer.body, self._wall())
                 last = f"last status {answer.status}"
-            elif not (answer.problem == "timeout" and budget < limits.timeout_seconds and attempts > 1):
-                last, last_status = f"last error {answer.problem}", None
-            # else the deadline cut the attempt short, which says nothing of the receiver: the reason keeps
-            # what the last whole attempt got (a receiver refusing connections is not reported as timing out)
+            else:
+                # an attempt the deadline cut short says nothing of the receiver: the reason keeps what the
+                # last whole attempt got (a receiver refusing connections is not reported as timing out)
+                cut_short = answer.problem == "timeout" and budget < limits.timeout_seconds and attempts > 1
+                if not cut_short:
+                    last, last_status = f"last error {answer.problem}", None
             wait = delivery_retry_wait(
                 attempts - 1, limits.backoff_base_seconds, limits.backoff_max_seconds, self._jitter(), asked
             )
